@@ -1,0 +1,87 @@
+package transloadit
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Error codes a watcher meets on the status endpoint. The list upstream is
+// open-ended: never treat a code outside it as anything but a failure.
+const (
+	CodeStatusRateLimit     = "ASSEMBLY_STATUS_FETCHING_RATE_LIMIT_REACHED"
+	CodeRateLimit           = "RATE_LIMIT_REACHED"
+	CodeNotFound            = "ASSEMBLY_NOT_FOUND"
+	CodeStatusNotFound      = "ASSEMBLY_STATUS_NOT_FOUND"
+	CodeStatusParseError    = "ASSEMBLY_STATUS_PARSE_ERROR"
+	CodeInstanceNotFound    = "ASSEMBLY_INSTANCE_NOT_FOUND"
+	CodeCrashed             = "ASSEMBLY_CRASHED"
+	CodeExpired             = "ASSEMBLY_EXPIRED"
+	CodeCancelUnavailable   = "ASSEMBLY_CANCEL_UNAVAILABLE"
+	CodeInvalidSignature    = "INVALID_SIGNATURE"
+	CodeNoSignatureField    = "NO_SIGNATURE_FIELD"
+	CodeAuthExpired         = "AUTH_EXPIRED"
+	CodeInvalidFormData     = "INVALID_FORM_DATA"
+	CodeInternalCommandErr  = "INTERNAL_COMMAND_ERROR"
+	CodeWorkerJobError      = "WORKER_JOB_ERROR"
+	CodeImportFileError     = "IMPORT_FILE_ERROR"
+	CodeServer404           = "SERVER_404"
+	CodeServer500           = "SERVER_500"
+	CodeProxyTooManyRequest = "429 Too Many Requests"
+)
+
+// IsRateLimitCode reports whether code is about the request rather than
+// the Assembly: the status-fetching limit, the general limit, or the
+// front proxy's "429 Too Many Requests".
+func IsRateLimitCode(code string) bool {
+	return code == CodeStatusRateLimit || code == CodeRateLimit || code == CodeProxyTooManyRequest
+}
+
+// IsNotFoundCode reports the codes that say the Assembly is unknown.
+func IsNotFoundCode(code string) bool {
+	return code == CodeNotFound || code == CodeStatusNotFound
+}
+
+// Sentinel errors of this package.
+var (
+	// ErrMalformedStatus: a status body that is not a JSON object.
+	ErrMalformedStatus = errors.New("transloadit: malformed status")
+	// ErrInvalidAssemblyID: not 32 lower-case hex characters.
+	ErrInvalidAssemblyID = errors.New("transloadit: invalid assembly id")
+	// ErrURLNotAllowed: a URL outside the allow list, or of a refused scheme.
+	ErrURLNotAllowed = errors.New("transloadit: url not allowed")
+)
+
+// APIError is an error body of the API: {"error": code, "message": ...,
+// "reason": ..., "http_code": ..., "info": {"retryIn": s}}.
+type APIError struct {
+	Code     string `json:"error"`
+	Message  string `json:"message,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	HTTPCode int    `json:"http_code,omitempty"`
+	Info     *Info  `json:"info,omitempty"`
+}
+
+func (e *APIError) Error() string {
+	if e.Message == "" {
+		return fmt.Sprintf("transloadit: %s", e.Code)
+	}
+	return fmt.Sprintf("transloadit: %s: %s", e.Code, e.Message)
+}
+
+// RetryAfter returns info.retryIn as a duration, zero when absent.
+func (e *APIError) RetryAfter() time.Duration {
+	if e.Info == nil || e.Info.RetryIn <= 0 {
+		return 0
+	}
+	return time.Duration(e.Info.RetryIn * float64(time.Second))
+}
+
+// APIError returns the status's error as an *APIError, or nil when the
+// status carries no error code.
+func (s *Status) APIError() *APIError {
+	if s.Error == "" {
+		return nil
+	}
+	return &APIError{Code: s.Error, Message: s.Message, Reason: s.Reason, HTTPCode: s.HTTPCode, Info: s.Info}
+}
