@@ -1,0 +1,199 @@
+{{/*
+Chart name, truncated to 63 characters (the DNS label limit).
+*/}}
+{{- define "tlbridge.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Full name: <release>-<chart>, or <release> when the release name already contains the chart
+name, or fullnameOverride. Truncated to 63 characters.
+*/}}
+{{- define "tlbridge.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Chart label value: name-version, with "+" replaced as label values do not allow it.
+*/}}
+{{- define "tlbridge.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Labels on every object the bridge owns (Kubernetes recommended app.kubernetes.io/* set).
+*/}}
+{{- define "tlbridge.labels" -}}
+{{ include "tlbridge.selectorLabels" . }}
+app.kubernetes.io/component: bridge
+{{ include "tlbridge.sharedLabels" . }}
+{{- end }}
+
+{{/*
+Labels shared by the bridge's objects and the helm test pod, which must not carry the
+selector labels (or the Service, PodDisruptionBudget and NetworkPolicy would pick it up).
+*/}}
+{{- define "tlbridge.sharedLabels" -}}
+helm.sh/chart: {{ include "tlbridge.chart" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | trunc 63 | trimSuffix "-" | quote }}
+app.kubernetes.io/part-of: tlbridge
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Selector labels: name and instance only, because a Deployment selector is immutable.
+*/}}
+{{- define "tlbridge.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "tlbridge.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/*
+Labels that identify the helm test pod (and let a NetworkPolicy admit it).
+*/}}
+{{- define "tlbridge.testSelectorLabels" -}}
+app.kubernetes.io/name: {{ printf "%s-test" (include "tlbridge.name" .) | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/*
+Name of the ServiceAccount the pods run as.
+*/}}
+{{- define "tlbridge.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "tlbridge.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+Image reference of the bridge: repository@digest, else repository:tag (tag defaults to appVersion).
+*/}}
+{{- define "tlbridge.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Image reference of the helm test pod.
+*/}}
+{{- define "tlbridge.testImage" -}}
+{{- $img := .Values.tests.image }}
+{{- if $img.digest }}
+{{- printf "%s@%s" $img.repository $img.digest }}
+{{- else }}
+{{- printf "%s:%s" $img.repository $img.tag }}
+{{- end }}
+{{- end }}
+
+{{/*
+Port number of config.httpAddr (":8080" -> 8080). The schema guarantees the address ends in
+":<port>".
+*/}}
+{{- define "tlbridge.httpPort" -}}
+{{- regexFind "[0-9]+$" .Values.config.httpAddr }}
+{{- end }}
+
+{{/*
+Name of the Secret holding the sensitive settings: the existing one, or the chart's own.
+*/}}
+{{- define "tlbridge.secretName" -}}
+{{- .Values.secrets.existingSecret | default (include "tlbridge.fullname" .) }}
+{{- end }}
+
+{{/*
+The sensitive settings, in a fixed order. "env" items become environment variables through
+secretKeyRef; "file" items are mounted as files and their variable holds the file's path.
+"key" is the key in the chart-created Secret and "file" the name of the mounted file.
+*/}}
+{{- define "tlbridge.secretItems" -}}
+- {value: natsPassword, env: TLBRIDGE_NATS_PASSWORD, key: nats-password}
+- {value: natsToken, env: TLBRIDGE_NATS_TOKEN, key: nats-token}
+- {value: httpToken, env: TLBRIDGE_HTTP_TOKEN, key: http-token}
+- {value: authSecret, env: TLBRIDGE_AUTH_SECRET, key: auth-secret}
+- {value: natsCreds, env: TLBRIDGE_NATS_CREDS, key: nats.creds, file: nats.creds}
+- {value: natsNkeySeed, env: TLBRIDGE_NATS_NKEY_SEED, key: nats.nk, file: nats.nk}
+- {value: natsTlsCa, env: TLBRIDGE_NATS_TLS_CA, key: ca.crt, file: ca.crt}
+- {value: natsTlsCert, env: TLBRIDGE_NATS_TLS_CERT, key: tls.crt, file: tls.crt}
+- {value: natsTlsKey, env: TLBRIDGE_NATS_TLS_KEY, key: tls.key, file: tls.key}
+{{- end }}
+
+{{/*
+The sensitive settings actually provided, as a YAML list of the items above with "key" set
+to the key to read from the Secret named by tlbridge.secretName. With existingSecret, an item
+is provided when its existingSecretKeys entry is set; otherwise when its inline value is set.
+*/}}
+{{- define "tlbridge.providedSecretItems" -}}
+{{- $s := .Values.secrets }}
+{{- $out := list }}
+{{- range (include "tlbridge.secretItems" . | fromYamlArray) }}
+{{- if $s.existingSecret }}
+{{- $key := get $s.existingSecretKeys .value }}
+{{- if $key }}
+{{- $out = append $out (merge (dict "key" $key) .) }}
+{{- end }}
+{{- else if get $s .value }}
+{{- $out = append $out . }}
+{{- end }}
+{{- end }}
+{{- toYaml $out }}
+{{- end }}
+
+{{/*
+Seconds in a Go duration string made of h, m, s and ms parts (e.g. "1m30s" -> 90).
+*/}}
+{{- define "tlbridge.durationSeconds" -}}
+{{- $total := 0.0 }}
+{{- range (regexFindAll "[0-9]+(\\.[0-9]+)?(ms|h|m|s)" . -1) }}
+{{- $n := regexFind "^[0-9]+(\\.[0-9]+)?" . | float64 }}
+{{- $unit := regexFind "(ms|h|m|s)$" . }}
+{{- $mult := get (dict "h" 3600.0 "m" 60.0 "s" 1.0 "ms" 0.001) $unit }}
+{{- $total = addf $total (mulf $n $mult) }}
+{{- end }}
+{{- $total }}
+{{- end }}
+
+{{/*
+Render-time checks that values.schema.json cannot express.
+*/}}
+{{- define "tlbridge.validate" -}}
+{{- $shutdown := include "tlbridge.durationSeconds" .Values.config.shutdownTimeout | float64 }}
+{{- if le (float64 .Values.terminationGracePeriodSeconds) $shutdown }}
+{{- fail (printf "terminationGracePeriodSeconds (%v) must be greater than config.shutdownTimeout (%s), or pods are killed before they finish draining" .Values.terminationGracePeriodSeconds .Values.config.shutdownTimeout) }}
+{{- end }}
+{{- $provided := dict }}
+{{- range (include "tlbridge.providedSecretItems" . | fromYamlArray) }}
+{{- $_ := set $provided .value true }}
+{{- end }}
+{{- if ne (not .Values.config.natsUser) (not $provided.natsPassword) }}
+{{- fail "config.natsUser and a NATS password (secrets.natsPassword, or secrets.existingSecretKeys.natsPassword) go together: set both or neither" }}
+{{- end }}
+{{- if ne (not $provided.natsTlsCert) (not $provided.natsTlsKey) }}
+{{- fail "the NATS client certificate and key (natsTlsCert, natsTlsKey) go together: provide both or neither" }}
+{{- end }}
+{{- if and .Values.metrics.serviceMonitor.enabled (not .Values.service.enabled) }}
+{{- fail "metrics.serviceMonitor.enabled needs service.enabled: the ServiceMonitor scrapes through the Service" }}
+{{- end }}
+{{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) }}
+{{- fail "autoscaling.minReplicas must not exceed autoscaling.maxReplicas" }}
+{{- end }}
+{{- if and .Values.autoscaling.enabled (not .Values.autoscaling.targetCPUUtilizationPercentage) (not .Values.autoscaling.targetMemoryUtilizationPercentage) }}
+{{- fail "autoscaling needs targetCPUUtilizationPercentage or targetMemoryUtilizationPercentage" }}
+{{- end }}
+{{- end }}
