@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/tlbridge/tlbridge/internal/transloadit"
@@ -21,7 +22,10 @@ const (
 	// KindExecutionProgress: event assembly_execution_progress; Progress is set.
 	KindExecutionProgress
 	// KindAssemblyError: event assembly_error; Error is set (Error.Error may
-	// be empty when the payload was not JSON; Raw has it).
+	// be empty when the payload was not JSON; Raw has it). A payload that is
+	// a JSON string becomes Error.Message; one that is not JSON at all also
+	// becomes Error.Message, and Err is set. The Assembly has failed either
+	// way, so this kind is never downgraded to KindUnknown.
 	KindAssemblyError
 	// KindUploadingFinished: message assembly_uploading_finished.
 	KindUploadingFinished
@@ -31,6 +35,25 @@ const (
 	// stream after it.
 	KindAssemblyFinished
 )
+
+var kindNames = [...]string{
+	KindUnknown:           "unknown",
+	KindUploadFinished:    EvUploadFinished,
+	KindResultFinished:    EvResultFinished,
+	KindExecutionProgress: EvExecutionProgress,
+	KindAssemblyError:     EvAssemblyError,
+	KindUploadingFinished: MsgUploadingFinished,
+	KindMetaDataExtracted: MsgMetaDataExtracted,
+	KindAssemblyFinished:  MsgAssemblyFinished,
+}
+
+// String returns the upstream name of the kind, or "unknown".
+func (k Kind) String() string {
+	if k < 0 || int(k) >= len(kindNames) {
+		return "Kind(" + strconv.Itoa(int(k)) + ")"
+	}
+	return kindNames[k]
+}
 
 // Upstream names of the messages (payload-less, sent as "data: <name>").
 const (
@@ -57,6 +80,12 @@ type Update struct {
 	Raw []byte
 	// ReceivedAt is when the frame was read, by the client's clock.
 	ReceivedAt time.Time
+	// Err is non-nil when the frame named a known event whose payload did
+	// not decode; it wraps [ErrMalformedEvent]. Such a frame is delivered,
+	// never dropped: as KindUnknown with Name and Raw intact, so that a
+	// known Kind always comes with its payload field set. The one exception
+	// is assembly_error, which keeps KindAssemblyError (see [KindAssemblyError]).
+	Err error
 
 	Upload   *transloadit.File   // KindUploadFinished
 	Step     string              // KindResultFinished

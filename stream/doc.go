@@ -1,0 +1,41 @@
+// Package stream reads a Transloadit Assembly's update stream (its
+// update_stream_url, Server-Sent Events) and hands out typed updates.
+//
+// The upstream mixes payload-less messages ("data: assembly_finished") and
+// events with a JSON payload ("event: assembly_result_finished" plus one
+// "data:" line). [ParseFrame] turns one frame into an [Update]; [Client]
+// connects, reconnects and delivers updates to a handler.
+//
+// Guarantees of [Client.Run]:
+//
+//   - Updates arrive in stream order, on the caller's goroutine, one at a
+//     time. Nothing is dropped silently: unknown messages and events arrive
+//     as KindUnknown with Name and Raw; a known event whose payload does
+//     not decode arrives as KindUnknown with Err set (assembly_error keeps
+//     its kind). Frames that carry only an id: or retry: field, and
+//     comments, are protocol and are not delivered.
+//   - A known Kind always comes with its payload field set.
+//   - Run returns nil only when the stream ended after assembly_finished or
+//     assembly_error; a stream closed earlier, broken, or silent for
+//     Config.IdleTimeout (no byte at all; comments count) is reconnected
+//     with jittered exponential backoff that has no total-time cap.
+//     Config.OnConnect and Config.OnDisconnect bracket every connection, so
+//     a caller can poll while the stream is down.
+//   - Refusals that retrying cannot change (4xx other than 408/429, 204)
+//     end Run after one request; an event larger than Config.MaxEventSize
+//     ends Run without a reconnect (which would only replay the stream up to
+//     the same event).
+//   - The SSE id (upstream: the Assembly ID, stamped on every frame) is
+//     neither exposed nor sent back as Last-Event-ID, and updates are not
+//     deduplicated: after a reconnect the server may repeat some, so
+//     consumers dedupe uploads by ID and results by step and ID.
+//   - Cancelling the context ends Run promptly, during backoff and during
+//     an open stream alike, with ctx.Err(); no goroutine outlives Run.
+//
+// The package is built on github.com/r3labs/sse/v2, whose own reconnect
+// loop is not used: each connection attempt gets a fresh library client
+// that never retries, so its known defects (a reconnect budget that
+// expires after 15 minutes, backoff sleeps that ignore cancellation,
+// retries on every non-200 answer, Last-Event-ID echo, shared-state races)
+// cannot apply.
+package stream
