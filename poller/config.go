@@ -1,0 +1,177 @@
+package poller
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/tlbridge/tlbridge/internal/buildinfo"
+	"github.com/tlbridge/tlbridge/internal/transloadit"
+)
+
+// Defaults of Config.
+const (
+	DefaultInterval       = 2 * time.Second
+	DefaultMaxRPS         = 2.0
+	DefaultMaxBodyBytes   = 32 << 20
+	DefaultRequestTimeout = 15 * time.Second
+	DefaultMaxRetries     = 8
+	DefaultMinBackoff     = 500 * time.Millisecond
+	DefaultMaxBackoff     = 10 * time.Second
+	DefaultMaxRetryWait   = time.Minute
+	DefaultMaxTracked     = 10000
+)
+
+// MaxMaxRPS is the highest Config.MaxRPS accepted. Transloadit refuses the
+// fourth status request inside any one-second window; evenly spaced
+// requests at exactly 3/s can still put four into one window, so the
+// ceiling keeps a margin below 3.
+const MaxMaxRPS = 2.5
+
+// DefaultHostSuffix is the host the allow list admits when
+// Config.AllowList names none: transloadit.com and its subdomains.
+const DefaultHostSuffix = "transloadit.com"
+
+// Outcomes passed to Config.OnRequest, one per HTTP request made.
+const (
+	OutcomeOK          = "ok"
+	OutcomeError       = "error"
+	OutcomeRateLimited = "rate_limited"
+	OutcomeNotFound    = "not_found"
+)
+
+// DefaultUserAgent returns the User-Agent used when Config.UserAgent is
+// empty: tlbridge and its build version.
+func DefaultUserAgent() string { return buildinfo.UserAgent() }
+
+// Config configures a Poller. Zero values mean the documented defaults.
+type Config struct {
+	// APIBase is the origin serving every Assembly's status; it is used when
+	// a Target has no StatusURL, and as the fallback when the machine host
+	// fails. If empty, transloadit.DefaultAPIBase. It must pass AllowList.
+	APIBase string
+	// AllowList decides which URLs may be requested; nothing else is ever
+	// dialled. If it names no host, DefaultHostSuffix over https only.
+	AllowList transloadit.AllowList
+	// HTTPClient sends the requests. If nil, a client on
+	// http.DefaultTransport with RequestTimeout. The Poller uses a copy that
+	// never follows redirects (a redirect could leave the allow list).
+	HTTPClient *http.Client
+	// Clock is the time source for waits. If nil, real time.
+	Clock Clock
+	// Interval is the time between polls in Poll. If zero, DefaultInterval.
+	Interval time.Duration
+	// MaxRPS is the highest request rate per Assembly, in (0, MaxMaxRPS].
+	// If zero, DefaultMaxRPS.
+	MaxRPS float64
+	// MaxBodyBytes bounds a response body; a larger one gives
+	// ErrBodyTooLarge. If zero, DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// RequestTimeout bounds one request, body included. If zero,
+	// DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// MaxRetries bounds the retries of one Fetch after transient failures
+	// and rate-limit answers. If zero, DefaultMaxRetries; negative means
+	// no retries.
+	MaxRetries int
+	// MinBackoff and MaxBackoff bound the jittered exponential backoff after
+	// transient failures. If zero, DefaultMinBackoff and DefaultMaxBackoff.
+	MinBackoff, MaxBackoff time.Duration
+	// MaxRetryWait caps how long one rate-limit answer is waited out,
+	// whatever it asks for. If zero, DefaultMaxRetryWait.
+	MaxRetryWait time.Duration
+	// MaxTracked bounds the Assemblies whose limiter and host state is kept.
+	// If zero, DefaultMaxTracked.
+	MaxTracked int
+	// UserAgent is sent with every request. If empty, DefaultUserAgent().
+	UserAgent string
+	// Logger receives failures (once per run of failures) and recoveries.
+	// If nil, nothing is logged.
+	Logger *zap.Logger
+	// OnRequest, if set, is called after every HTTP request with one of
+	// OutcomeOK, OutcomeError, OutcomeRateLimited and OutcomeNotFound. It
+	// must not block.
+	OnRequest func(outcome string)
+	// OnRateLimitWait, if set, is called with each wait imposed by a
+	// rate-limit answer before it starts. It must not block.
+	OnRateLimitWait func(d time.Duration)
+}
+
+// withDefaults returns cfg with zero values replaced and checks the rest.
+func withDefaults(cfg Config) (Config, error) {
+	if cfg.APIBase == "" {
+		cfg.APIBase = transloadit.DefaultAPIBase
+	}
+	if len(cfg.AllowList.HostSuffixes) == 0 {
+		cfg.AllowList = transloadit.AllowList{HostSuffixes: []string{DefaultHostSuffix}}
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = realClock{}
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = DefaultUserAgent()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	if cfg.MaxRetries == 0 {
+		cfg.MaxRetries = DefaultMaxRetries
+	} else if cfg.MaxRetries < 0 {
+		cfg.MaxRetries = 0
+	}
+	setDuration(&cfg.Interval, DefaultInterval)
+	setDuration(&cfg.RequestTimeout, DefaultRequestTimeout)
+	setDuration(&cfg.MinBackoff, DefaultMinBackoff)
+	setDuration(&cfg.MaxBackoff, max(DefaultMaxBackoff, cfg.MinBackoff))
+	setDuration(&cfg.MaxRetryWait, DefaultMaxRetryWait)
+	if cfg.MaxRPS == 0 {
+		cfg.MaxRPS = DefaultMaxRPS
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxTracked == 0 {
+		cfg.MaxTracked = DefaultMaxTracked
+	}
+	return cfg, validate(cfg)
+}
+
+func setDuration(d *time.Duration, def time.Duration) {
+	if *d == 0 {
+		*d = def
+	}
+}
+
+func validate(cfg Config) error {
+	switch {
+	case !(cfg.MaxRPS > 0 && cfg.MaxRPS <= MaxMaxRPS):
+		return fmt.Errorf("%w: MaxRPS %v not in (0, %v]", ErrInvalidConfig, cfg.MaxRPS, MaxMaxRPS)
+	case cfg.Interval < 0, cfg.RequestTimeout < 0, cfg.MinBackoff < 0, cfg.MaxRetryWait < 0:
+		return fmt.Errorf("%w: negative duration", ErrInvalidConfig)
+	case cfg.MaxBackoff < cfg.MinBackoff:
+		return fmt.Errorf("%w: MaxBackoff %v below MinBackoff %v", ErrInvalidConfig, cfg.MaxBackoff, cfg.MinBackoff)
+	case cfg.MaxBodyBytes < 0:
+		return fmt.Errorf("%w: negative MaxBodyBytes", ErrInvalidConfig)
+	case cfg.MaxTracked < 0:
+		return fmt.Errorf("%w: negative MaxTracked", ErrInvalidConfig)
+	}
+	if _, err := cfg.AllowList.Check(cfg.APIBase); err != nil {
+		return fmt.Errorf("%w: APIBase: %w", ErrInvalidConfig, err)
+	}
+	return nil
+}
+
+// httpClient returns the client requests go through: a copy of c (or a
+// default one) that hands back redirects instead of following them.
+func httpClient(c *http.Client, timeout time.Duration) *http.Client {
+	var cp http.Client
+	if c != nil {
+		cp = *c
+	} else {
+		cp.Timeout = timeout
+	}
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &cp
+}

@@ -1,0 +1,98 @@
+package poller
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tlbridge/tlbridge/internal/transloadit"
+)
+
+// Sentinel errors of this package. Fetch also returns errors wrapping
+// [transloadit.ErrURLNotAllowed] (a refused status URL; no request was made)
+// and [transloadit.ErrInvalidAssemblyID].
+var (
+	// ErrInvalidConfig is wrapped by the error New returns for a Config it
+	// cannot use.
+	ErrInvalidConfig = errors.New("poll: invalid config")
+
+	// ErrAssemblyNotFound matches an answer saying the Assembly is unknown
+	// (ASSEMBLY_NOT_FOUND or ASSEMBLY_STATUS_NOT_FOUND) from every host
+	// tried. The error is a *StatusError carrying the answer.
+	ErrAssemblyNotFound = errors.New("poll: assembly not found")
+
+	// ErrRateLimited matches a *StatusError for a rate-limit answer: a 429,
+	// or a body whose error is a rate-limit code. Fetch waits these out; it
+	// returns one only inside ErrRetriesExhausted.
+	ErrRateLimited = errors.New("poll: rate limited")
+
+	// ErrBodyTooLarge is returned when an answer's body exceeds
+	// Config.MaxBodyBytes.
+	ErrBodyTooLarge = errors.New("poll: response body too large")
+
+	// ErrMalformed is wrapped by the error for a body that is not a status:
+	// not a JSON object, or an object with none of ok, error and the
+	// system-error members, or one naming another Assembly. It wraps
+	// transloadit.ErrMalformedStatus.
+	ErrMalformed = fmt.Errorf("poll: %w", transloadit.ErrMalformedStatus)
+
+	// ErrRetriesExhausted is wrapped, together with the last failure, by the
+	// error Fetch returns after Config.MaxRetries retries of transient
+	// failures and rate-limit answers.
+	ErrRetriesExhausted = errors.New("poll: retries exhausted")
+
+	// ErrTooManyAssemblies is returned when Config.MaxTracked Assemblies
+	// are being tracked and none can be released yet. Forget releases them.
+	ErrTooManyAssemblies = errors.New("poll: too many assemblies tracked")
+)
+
+// StatusError is an answer of the status endpoint that is not a status:
+// a rate limit, a not-found, a 5xx, or another refusal. errors.Is matches it
+// against ErrAssemblyNotFound and ErrRateLimited by its content.
+type StatusError struct {
+	// HTTPCode is the HTTP status code of the answer.
+	HTTPCode int
+	// Code is the body's "error" member ("" when the body had none or was
+	// not JSON); for the front proxy's limiter it is "429 Too Many Requests".
+	Code string
+	// Message is the body's "message", or the start of a body that was not
+	// JSON, shortened.
+	Message string
+	// RetryIn is the server's hint (info.retryIn, else Retry-After) for a
+	// rate-limit answer; zero when it gave none.
+	RetryIn time.Duration
+}
+
+var _ error = (*StatusError)(nil)
+
+func (e *StatusError) Error() string {
+	s := fmt.Sprintf("poll: HTTP %d", e.HTTPCode)
+	if e.Code != "" {
+		s += ": " + e.Code
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	return s
+}
+
+// Is reports whether the answer is a not-found (target ErrAssemblyNotFound)
+// or a rate limit (target ErrRateLimited).
+func (e *StatusError) Is(target error) bool {
+	switch target {
+	case ErrAssemblyNotFound:
+		return transloadit.IsNotFoundCode(e.Code)
+	case ErrRateLimited:
+		return e.HTTPCode == 429 || transloadit.IsRateLimitCode(e.Code)
+	}
+	return false
+}
+
+// IsTransient reports whether a Fetch error may go away by itself, so that
+// polling again later is worthwhile: exhausted retries, a malformed body,
+// or the tracking bound. Not-found, refused URLs, oversized bodies and other
+// refusals are not transient.
+func IsTransient(err error) bool {
+	return errors.Is(err, ErrRetriesExhausted) || errors.Is(err, ErrMalformed) ||
+		errors.Is(err, ErrTooManyAssemblies)
+}

@@ -1,0 +1,117 @@
+package poller
+
+import (
+	"context"
+	"time"
+)
+
+// The upstream limit: Transloadit refuses the (upstreamLimit+1)th status
+// request for one Assembly inside any upstreamWindow.
+const (
+	upstreamLimit  = 3
+	upstreamWindow = time.Second
+	// windowMargin pads the window so that timer slack and the gap between
+	// our clock readings and the server's arrival stamps never matter.
+	windowMargin = 100 * time.Millisecond
+)
+
+// history is what the limiter remembers about one Assembly's requests.
+//
+// Spacing request starts by 1/MaxRPS sets the pace, but on its own it does
+// not bound what the server sees: a slow request can arrive late, close to
+// the ones after it. The window rule does: a request may start only
+// upstreamWindow+windowMargin after the end of the request upstreamLimit
+// back. A request arrives no later than it ends and no earlier than it
+// starts, and only one is in flight at a time, so any upstreamLimit+1
+// consecutive arrivals span more than the window.
+type history struct {
+	ends      [upstreamLimit]time.Time // ends of the last requests; ends[next] is the oldest
+	next      int
+	lastStart time.Time
+	lastEnd   time.Time
+	notBefore time.Time // set by a rate-limit answer
+	inflight  bool
+	idle      chan struct{} // closed when the request in flight ends; nil when none is
+}
+
+// earliest returns when the next request may start, given the pace.
+func (h *history) earliest(spacing time.Duration) time.Time {
+	t := h.notBefore
+	if !h.lastStart.IsZero() {
+		t = later(t, h.lastStart.Add(spacing))
+	}
+	if oldest := h.ends[h.next]; !oldest.IsZero() {
+		t = later(t, oldest.Add(upstreamWindow+windowMargin))
+	}
+	return t
+}
+
+func (h *history) start(now time.Time) {
+	h.lastStart = now
+	h.inflight = true
+	h.idle = make(chan struct{})
+}
+
+func (h *history) end(now time.Time) {
+	h.ends[h.next] = now
+	h.next = (h.next + 1) % upstreamLimit
+	h.lastEnd = now
+	h.inflight = false
+	close(h.idle)
+	h.idle = nil
+}
+
+// penalize defers the next request to at least until.
+func (h *history) penalize(until time.Time) {
+	h.notBefore = later(h.notBefore, until)
+}
+
+// quiet reports whether forgetting the history now could let a later
+// request break the upstream limit.
+func (h *history) quiet(now time.Time) bool {
+	return !h.inflight && !now.Before(h.notBefore) &&
+		now.Sub(h.lastEnd) > upstreamWindow+windowMargin
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// acquire waits until e may send a request, marks it in flight, and
+// returns the start time. The caller must call p.release(e) when the
+// request is over, body read or not.
+func (p *Poller) acquire(ctx context.Context, e *entry) (time.Time, error) {
+	for {
+		p.mu.Lock()
+		if e.hist.inflight {
+			idle := e.hist.idle
+			p.mu.Unlock()
+			select {
+			case <-idle:
+				continue
+			case <-ctx.Done():
+				return time.Time{}, ctx.Err()
+			}
+		}
+		now := p.clock.Now()
+		at := e.hist.earliest(p.spacing)
+		if !now.Before(at) {
+			e.hist.start(now)
+			p.mu.Unlock()
+			return now, nil
+		}
+		p.mu.Unlock()
+		if !sleep(ctx, p.clock, at.Sub(now)) {
+			return time.Time{}, ctx.Err()
+		}
+	}
+}
+
+func (p *Poller) release(e *entry) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e.hist.end(p.clock.Now())
+}

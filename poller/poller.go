@@ -1,0 +1,262 @@
+package poller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/tlbridge/tlbridge/internal/transloadit"
+)
+
+// Target names the Assembly to fetch.
+type Target struct {
+	// AssemblyID is the Assembly's ID; required.
+	AssemblyID string
+	// StatusURL is the Assembly's assembly_ssl_url on its machine host;
+	// optional. When empty, the status comes from Config.APIBase.
+	StatusURL string
+}
+
+// Poller fetches Assembly Statuses within Transloadit's per-Assembly rate
+// limit. It is safe for concurrent use; concurrent Fetch calls for one
+// Assembly share one request. The limit holds across the callers of one
+// Poller, so a process should share one. It starts no goroutines, so it
+// needs no Close; call Forget when done with an Assembly.
+type Poller struct {
+	cfg     Config
+	client  *http.Client
+	clock   Clock
+	log     *zap.Logger
+	spacing time.Duration
+	rand    func() float64
+
+	mu         sync.Mutex // guards entries, nForgotten and every field of each entry
+	entries    map[string]*entry
+	nForgotten int // entries with forgotten set
+}
+
+// entry is the state kept for one Assembly.
+type entry struct {
+	hist       history
+	flight     *flight // the fetch in progress, or nil
+	machineURL string  // the StatusURL the host choice below is about
+	useBase    bool    // the machine host failed; ask APIBase
+	failures   int     // consecutive failed attempts, to log a run of them once
+	forgotten  bool    // Forget was called while the state still mattered
+	lastUsed   time.Time
+}
+
+// flight is one fetch that concurrent callers share. Its result fields are
+// written before done is closed and only read after.
+type flight struct {
+	done     chan struct{}
+	waiters  int // callers waiting besides the leader; guarded by Poller.mu
+	st       *transloadit.Status
+	err      error
+	sentAt   time.Time // start of the request that produced st
+	canceled bool      // the leader's context ended; the result is not an answer
+}
+
+// New returns a Poller for cfg; it fails with ErrInvalidConfig for a Config
+// it cannot use.
+func New(cfg Config) (*Poller, error) {
+	cfg, err := withDefaults(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Poller{
+		cfg:     cfg,
+		client:  httpClient(cfg.HTTPClient, cfg.RequestTimeout),
+		clock:   cfg.Clock,
+		log:     cfg.Logger,
+		spacing: time.Duration(float64(time.Second) / cfg.MaxRPS),
+		rand:    rand.Float64,
+		entries: make(map[string]*entry),
+	}, nil
+}
+
+// Fetch returns the current status of the Assembly, from a request that
+// started after the call. A status is returned with a nil error whatever it
+// says, an Assembly error included; errors are about the fetch:
+// ErrAssemblyNotFound, ErrBodyTooLarge, ErrMalformed, a *StatusError,
+// ErrRetriesExhausted, errors wrapping transloadit.ErrURLNotAllowed or
+// transloadit.ErrInvalidAssemblyID (no request made), ErrTooManyAssemblies,
+// or the context's error.
+//
+// Concurrent calls for one Assembly share a request, and may receive the
+// same *Status: callers must treat it as read-only.
+func (p *Poller) Fetch(ctx context.Context, t Target) (*transloadit.Status, error) {
+	hosts, err := p.hosts(t)
+	if err != nil {
+		return nil, err
+	}
+	called := p.clock.Now()
+	for {
+		e, f, leader, err := p.join(t.AssemblyID, hosts[0])
+		if err != nil {
+			return nil, err
+		}
+		if leader {
+			p.lead(ctx, e, f, t.AssemblyID, hosts)
+		} else if !p.await(ctx, f) {
+			return nil, ctx.Err()
+		}
+		switch {
+		case f.canceled && ctx.Err() != nil:
+			return nil, ctx.Err()
+		case f.canceled:
+			continue // the leader gave up; take over
+		case f.err == nil && f.sentAt.Before(called):
+			continue // answered a request sent before this call
+		}
+		return f.st, f.err
+	}
+}
+
+// Forget releases the state kept for the Assembly. State that still
+// guards the rate limit (a request in flight or within the last second)
+// is released once it no longer does.
+func (p *Poller) Forget(id string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e, ok := p.entries[id]
+	if !ok || e.forgotten {
+		return
+	}
+	if e.flight == nil && e.hist.quiet(p.clock.Now()) {
+		delete(p.entries, id)
+		return
+	}
+	e.forgotten = true
+	p.nForgotten++
+}
+
+// hosts validates t and returns the status URLs to try: the machine URL
+// first when there is one, the APIBase URL last. Nothing is dialled for a
+// Target that fails.
+func (p *Poller) hosts(t Target) ([]string, error) {
+	if err := transloadit.CheckAssemblyID(t.AssemblyID); err != nil {
+		return nil, fmt.Errorf("poll: %w", err)
+	}
+	base := transloadit.StatusURL(p.cfg.APIBase, t.AssemblyID)
+	if _, err := p.cfg.AllowList.Check(base); err != nil {
+		return nil, fmt.Errorf("poll: %w", err)
+	}
+	if t.StatusURL == "" || t.StatusURL == base {
+		return []string{base}, nil
+	}
+	u, err := p.cfg.AllowList.Check(t.StatusURL)
+	if err != nil {
+		return nil, fmt.Errorf("poll: status url: %w", err)
+	}
+	if !strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/assemblies/"+t.AssemblyID) {
+		return nil, fmt.Errorf("poll: status url: %w: path %q is not /assemblies/%s",
+			transloadit.ErrURLNotAllowed, shorten(u.Path), t.AssemblyID)
+	}
+	return []string{u.String(), base}, nil
+}
+
+// join returns the Assembly's entry and the flight to wait for, creating
+// one (leader true) when none is in progress.
+func (p *Poller) join(id, machineURL string) (*entry, *flight, bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e, err := p.entryLocked(id)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if e.machineURL != machineURL {
+		e.machineURL, e.useBase = machineURL, false
+	}
+	if f := e.flight; f != nil {
+		f.waiters++
+		return e, f, false, nil
+	}
+	e.flight = &flight{done: make(chan struct{})}
+	return e, e.flight, true, nil
+}
+
+// await waits for f; it reports false when ctx ended first.
+func (p *Poller) await(ctx context.Context, f *flight) bool {
+	defer func() {
+		p.mu.Lock()
+		f.waiters--
+		p.mu.Unlock()
+	}()
+	select {
+	case <-f.done:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// lead runs the flight f and hands its result to every waiter. The
+// flight ends even if a hook panics, so that no waiter is stranded.
+func (p *Poller) lead(ctx context.Context, e *entry, f *flight, id string, hosts []string) {
+	f.err = errFlightAborted
+	defer func() {
+		p.mu.Lock()
+		e.flight = nil
+		e.lastUsed = p.clock.Now()
+		p.mu.Unlock()
+		f.canceled = ctx.Err() != nil
+		close(f.done)
+	}()
+	f.st, f.sentAt, f.err = p.fetch(ctx, e, id, hosts)
+}
+
+// errFlightAborted is what waiters get when the leading call panicked.
+var errFlightAborted = errors.New("poll: shared fetch aborted")
+
+// entryLocked returns id's entry, creating it if there is room. p.mu must
+// be held.
+func (p *Poller) entryLocked(id string) (*entry, error) {
+	if e, ok := p.entries[id]; ok {
+		if e.forgotten {
+			e.forgotten = false
+			p.nForgotten--
+		}
+		return e, nil
+	}
+	if len(p.entries) >= p.cfg.MaxTracked || p.nForgotten > 0 {
+		p.sweepLocked()
+	}
+	if len(p.entries) >= p.cfg.MaxTracked {
+		return nil, fmt.Errorf("%w: %d", ErrTooManyAssemblies, len(p.entries))
+	}
+	e := &entry{lastUsed: p.clock.Now()}
+	p.entries[id] = e
+	return e, nil
+}
+
+// sweepLocked drops forgotten entries whose history no longer matters;
+// at the bound it also drops the least recently used idle entry, whose
+// only loss is which host worked. p.mu must be held.
+func (p *Poller) sweepLocked() {
+	now := p.clock.Now()
+	var lru string
+	for id, e := range p.entries {
+		if e.flight != nil || !e.hist.quiet(now) {
+			continue
+		}
+		if e.forgotten {
+			delete(p.entries, id)
+			p.nForgotten--
+			continue
+		}
+		if lru == "" || e.lastUsed.Before(p.entries[lru].lastUsed) {
+			lru = id
+		}
+	}
+	if len(p.entries) >= p.cfg.MaxTracked && lru != "" {
+		delete(p.entries, lru)
+	}
+}
