@@ -9,60 +9,97 @@ import (
 	"sync"
 )
 
-// knownKeys caches the JSON keys of a struct type, so decoding can tell the
-// fields the model owns from the ones it keeps verbatim in Extra.
-var knownKeys sync.Map // reflect.Type -> map[string]bool
+// knownKeys caches the JSON members of a struct type, so decoding can tell
+// the fields the model owns from the ones it keeps verbatim in Extra.
+var knownKeys sync.Map // reflect.Type -> *typeKeys
 
-func keysOf(t reflect.Type) map[string]bool {
+// typeKeys are a struct type's JSON member names, and for those whose
+// field is left out of the encoding when zero (omitempty, omitzero), the
+// field's index.
+type typeKeys struct {
+	known     map[string]bool
+	omittable map[string]int
+}
+
+func keysOf(t reflect.Type) *typeKeys {
 	if v, ok := knownKeys.Load(t); ok {
-		return v.(map[string]bool)
+		return v.(*typeKeys)
 	}
-	keys := make(map[string]bool, t.NumField())
+	tk := &typeKeys{known: make(map[string]bool, t.NumField()), omittable: make(map[string]int)}
 	for i := 0; i < t.NumField(); i++ {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if name != "" && name != "-" {
-			keys[name] = true
+		name, opts, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		tk.known[name] = true
+		if strings.Contains(opts, "omitempty") || strings.Contains(opts, "omitzero") {
+			tk.omittable[name] = i
 		}
 	}
-	knownKeys.Store(t, keys)
-	return keys
+	knownKeys.Store(t, tk)
+	return tk
 }
 
 // decodeWithExtra decodes data into known (a pointer to a struct without
-// custom methods) and returns the members whose keys known does not declare.
-func decodeWithExtra(data []byte, known any) (map[string]json.RawMessage, error) {
+// custom methods). It returns the members whose keys known does not
+// declare (extra), and the members known declares but would leave out
+// when encoding because they decoded to a zero value, such as
+// "is_tus_file": false or "tus_upload_url": null (zeros). Values are
+// compacted, so a decode of an encode gives the same value.
+func decodeWithExtra(data []byte, known any) (extra, zeros map[string]json.RawMessage, err error) {
 	if err := json.Unmarshal(data, known); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var all map[string]json.RawMessage
 	if err := json.Unmarshal(data, &all); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	keys := keysOf(reflect.TypeOf(known).Elem())
-	var extra map[string]json.RawMessage
-	for k, v := range all {
-		if keys[k] {
-			continue
+	v := reflect.ValueOf(known).Elem()
+	tk := keysOf(v.Type())
+	for k, raw := range all {
+		dst := &extra
+		if tk.known[k] {
+			i, ok := tk.omittable[k]
+			if !ok || !v.Field(i).IsZero() {
+				continue
+			}
+			dst = &zeros
 		}
-		if extra == nil {
-			extra = make(map[string]json.RawMessage)
+		if *dst == nil {
+			*dst = make(map[string]json.RawMessage)
 		}
-		extra[k] = v
+		(*dst)[k] = compact(raw)
 	}
-	return extra, nil
+	return extra, zeros, nil
 }
 
-// encodeWithExtra encodes known, then adds extra. A key present in extra
-// wins over the known field of the same name: that is how a caller writes a
-// value the typed field cannot express, such as an explicit null.
-func encodeWithExtra(known any, extra map[string]json.RawMessage) ([]byte, error) {
+// compact drops insignificant whitespace from a valid JSON value.
+func compact(raw json.RawMessage) json.RawMessage {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		return raw
+	}
+	return buf.Bytes()
+}
+
+// encodeWithExtra encodes known, puts back the zeros it left out, then
+// adds extra. A key present in extra wins over the known field of the
+// same name: that is how a caller writes a value the typed field cannot
+// express, such as an explicit null. A zero is only written while its
+// field still encodes to nothing.
+func encodeWithExtra(known any, extra, zeros map[string]json.RawMessage) ([]byte, error) {
 	b, err := json.Marshal(known)
-	if err != nil || len(extra) == 0 {
+	if err != nil || len(extra) == 0 && len(zeros) == 0 {
 		return b, err
 	}
 	var all map[string]json.RawMessage
 	if err := json.Unmarshal(b, &all); err != nil {
 		return nil, err
+	}
+	for k, v := range zeros {
+		if _, ok := all[k]; !ok {
+			all[k] = v
+		}
 	}
 	for k, v := range extra {
 		all[k] = v

@@ -32,6 +32,11 @@ type File struct {
 	// exec_time, user_meta, ...), verbatim. On encode a key here wins over
 	// the typed field of the same name.
 	Extra map[string]json.RawMessage `json:"-"`
+
+	// zeros are named members that decoded to a zero value, such as
+	// "is_tus_file": false or "tus_upload_url": null, kept so encoding
+	// writes them back as received (the API's schema requires several).
+	zeros map[string]json.RawMessage
 }
 
 type fileFields File
@@ -39,22 +44,25 @@ type fileFields File
 // UnmarshalJSON decodes a file object, keeping unknown members in Extra.
 func (f *File) UnmarshalJSON(data []byte) error {
 	var known fileFields
-	extra, err := decodeWithExtra(data, &known)
+	extra, zeros, err := decodeWithExtra(data, &known)
 	if err != nil {
 		return err
 	}
 	*f = File(known)
-	f.Extra = extra
+	f.Extra, f.zeros = extra, zeros
 	if len(f.Meta) > 0 && string(f.Meta) == "null" {
 		f.Meta = nil
 		f.setExtra("meta", json.RawMessage("null"))
+	} else if len(f.Meta) > 0 {
+		f.Meta = compact(f.Meta)
 	}
 	return nil
 }
 
-// MarshalJSON encodes the file with its Extra members.
+// MarshalJSON encodes the file with its Extra members, and with the named
+// members that were received with a zero value and are still zero.
 func (f File) MarshalJSON() ([]byte, error) {
-	return encodeWithExtra(fileFields(f), f.Extra)
+	return encodeWithExtra(fileFields(f), f.Extra, f.zeros)
 }
 
 func (f *File) setExtra(k string, v json.RawMessage) {

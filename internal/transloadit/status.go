@@ -49,6 +49,10 @@ type Status struct {
 	// a key here wins over the typed field of the same name, which is how an
 	// explicit null (e.g. "ok": null) is written.
 	Extra map[string]json.RawMessage `json:"-"`
+
+	// zeros are named members that decoded to a zero value (false, null,
+	// ""), kept so encoding writes them back as received.
+	zeros map[string]json.RawMessage
 }
 
 // Info carries the retry hint of rate-limit bodies.
@@ -68,18 +72,19 @@ type statusFields Status
 // UnmarshalJSON decodes a status, keeping unknown members in Extra.
 func (s *Status) UnmarshalJSON(data []byte) error {
 	var known statusFields
-	extra, err := decodeWithExtra(data, &known)
+	extra, zeros, err := decodeWithExtra(data, &known)
 	if err != nil {
 		return err
 	}
 	*s = Status(known)
-	s.Extra = extra
+	s.Extra, s.zeros = extra, zeros
 	return nil
 }
 
-// MarshalJSON encodes the status with its Extra members.
+// MarshalJSON encodes the status with its Extra members, and with the
+// named members that were received with a zero value and are still zero.
 func (s Status) MarshalJSON() ([]byte, error) {
-	return encodeWithExtra(statusFields(s), s.Extra)
+	return encodeWithExtra(statusFields(s), s.Extra, s.zeros)
 }
 
 // SetExtra sets a member verbatim, overriding the typed field of that name.

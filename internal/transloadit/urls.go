@@ -54,9 +54,10 @@ func BaseURL(machineURL string) (string, error) {
 	if !ok || !strings.HasPrefix(first, "api2-") {
 		return machineURL, nil
 	}
+	port := u.Port()
 	u.Host = "api2." + rest
-	if p := u.Port(); p != "" {
-		u.Host = net.JoinHostPort(u.Host, p)
+	if port != "" {
+		u.Host = net.JoinHostPort(u.Host, port)
 	}
 	return u.String(), nil
 }
@@ -99,8 +100,8 @@ func (s *Status) StreamURL() string {
 
 // AllowList decides which URLs may be fetched: https (http only when
 // AllowHTTP), no user info, and a host equal to one of HostSuffixes or a
-// subdomain of one. It keeps a watcher from being pointed at arbitrary
-// hosts (SSRF).
+// subdomain of one (IP addresses only match exactly). It keeps a watcher
+// from being pointed at arbitrary hosts (SSRF).
 type AllowList struct {
 	HostSuffixes []string
 	AllowHTTP    bool
@@ -126,9 +127,16 @@ func (a AllowList) Check(raw string) (*url.URL, error) {
 	if host == "" {
 		return nil, fmt.Errorf("%w: no host", ErrURLNotAllowed)
 	}
+	hostIP := net.ParseIP(host) != nil
 	for _, suf := range a.HostSuffixes {
 		suf = strings.ToLower(strings.Trim(strings.TrimSpace(suf), "."))
-		if suf != "" && (host == suf || strings.HasSuffix(host, "."+suf)) {
+		if suf == "" {
+			continue
+		}
+		// IP addresses match exactly: "0.0.1" must not admit 127.0.0.1,
+		// nor "127.0.0.1" a name like x.127.0.0.1.
+		exact := hostIP || net.ParseIP(suf) != nil
+		if host == suf || !exact && strings.HasSuffix(host, "."+suf) {
 			return u, nil
 		}
 	}
