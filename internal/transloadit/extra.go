@@ -18,6 +18,7 @@ var knownKeys sync.Map // reflect.Type -> *typeKeys
 // field's index.
 type typeKeys struct {
 	known     map[string]bool
+	lower     map[string]bool // known, lower-cased
 	omittable map[string]int
 }
 
@@ -25,13 +26,15 @@ func keysOf(t reflect.Type) *typeKeys {
 	if v, ok := knownKeys.Load(t); ok {
 		return v.(*typeKeys)
 	}
-	tk := &typeKeys{known: make(map[string]bool, t.NumField()), omittable: make(map[string]int)}
+	tk := &typeKeys{known: make(map[string]bool, t.NumField()), lower: make(map[string]bool, t.NumField()),
+		omittable: make(map[string]int)}
 	for i := 0; i < t.NumField(); i++ {
 		name, opts, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
 		if name == "" || name == "-" {
 			continue
 		}
 		tk.known[name] = true
+		tk.lower[strings.ToLower(name)] = true
 		if strings.Contains(opts, "omitempty") || strings.Contains(opts, "omitzero") {
 			tk.omittable[name] = i
 		}
@@ -47,15 +50,20 @@ func keysOf(t reflect.Type) *typeKeys {
 // "is_tus_file": false or "tus_upload_url": null (zeros). Values are
 // compacted, so a decode of an encode gives the same value.
 func decodeWithExtra(data []byte, known any) (extra, zeros map[string]json.RawMessage, err error) {
-	if err := json.Unmarshal(data, known); err != nil {
-		return nil, nil, err
-	}
 	var all map[string]json.RawMessage
 	if err := json.Unmarshal(data, &all); err != nil {
 		return nil, nil, err
 	}
 	v := reflect.ValueOf(known).Elem()
 	tk := keysOf(v.Type())
+	if tk.shadowed(all) {
+		err = decodeExact(all, tk, known)
+	} else {
+		err = json.Unmarshal(data, known)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
 	for k, raw := range all {
 		dst := &extra
 		if tk.known[k] {
@@ -71,6 +79,35 @@ func decodeWithExtra(data []byte, known any) (extra, zeros map[string]json.RawMe
 		(*dst)[k] = compact(raw)
 	}
 	return extra, zeros, nil
+}
+
+// shadowed reports a member that is not a known key but matches one when
+// case is ignored ("OK" beside "ok"). encoding/json matches keys without
+// regard to case, so such a member could overwrite a typed field, and
+// would then also be kept in Extra: the round trip would change the value.
+func (tk *typeKeys) shadowed(all map[string]json.RawMessage) bool {
+	for k := range all {
+		if !tk.known[k] && tk.lower[strings.ToLower(k)] {
+			return true
+		}
+	}
+	return false
+}
+
+// decodeExact decodes the typed fields again from the exactly named
+// members only.
+func decodeExact(all map[string]json.RawMessage, tk *typeKeys, known any) error {
+	exact := make(map[string]json.RawMessage, len(tk.known))
+	for k, raw := range all {
+		if tk.known[k] {
+			exact[k] = raw
+		}
+	}
+	b, err := json.Marshal(exact)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, known)
 }
 
 // compact drops insignificant whitespace from a valid JSON value.

@@ -111,6 +111,7 @@ func TestRoundTripShapes(t *testing.T) {
 		{"null meta", `{"uploads":[{"id":"x","meta":null,"user_meta":{"a":1}}]}`},
 		{"nested unknown", `{"ok":"ASSEMBLY_COMPLETED","x":{"y":[1,{"z":null}]},"parent_assembly_status":null}`},
 		{"numbers survive", `{"ok":"ASSEMBLY_COMPLETED","bytes_usage":12345678901234,"execution_duration":0.000001}`},
+		{"key differing only in case", `{"ok":"ASSEMBLY_COMPLETED","OK":"","Uploads":[1]}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -260,5 +261,20 @@ func TestZeroMembersKept(t *testing.T) {
 	enc, _ = json.Marshal(st)
 	if want := `{"bytes_expected":null,"error":"ASSEMBLY_EXPIRED","ok":null}`; string(enc) != want {
 		t.Errorf("encode = %s; want %s", enc, want)
+	}
+}
+
+// encoding/json matches keys without regard to case; the model must not:
+// "OK" is an unknown member, kept verbatim, and "ok" decides the outcome.
+func TestCaseDifferentKeyIsExtra(t *testing.T) {
+	st, err := DecodeStatus([]byte(`{"OK":"","ok":"ASSEMBLY_COMPLETED","Error":"X"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.OK != StateCompleted || st.Error != "" || st.Outcome() != OutcomeCompleted {
+		t.Errorf("ok = %q, error = %q, outcome %v; want completed", st.OK, st.Error, st.Outcome())
+	}
+	if string(st.Extra["OK"]) != `""` || string(st.Extra["Error"]) != `"X"` {
+		t.Errorf("Extra = %v; want OK and Error kept", st.Extra)
 	}
 }
