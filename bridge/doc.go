@@ -1,0 +1,24 @@
+// Package bridge turns the progress of Transloadit Assemblies into
+// versioned events on NATS.
+//
+// A [Manager] owns one worker per watched Assembly. A worker fetches the
+// status once, then follows the Assembly's update stream; while the stream
+// is down it polls the status endpoint (rate-limited by the poller), and
+// before any terminal event it fetches the status again, so results the
+// stream missed are still emitted. The [Normalizer] turns what the worker
+// observes into events; a [Publisher] delivers them.
+//
+// Guarantees:
+//   - Per Assembly, events are published in the order the normalizer
+//     produced them, one acknowledged before the next; a failed publish is
+//     retried with the same message ID, never skipped, so JetStream's
+//     de-duplication drops the copies a retry or a restart may produce.
+//   - The terminal event (completed, failed, canceled, aborted,
+//     watch.expired, watch.failed) is emitted once, and last.
+//   - Backpressure: while NATS is unreachable a worker waits in Publish;
+//     its update stream reads at most a bounded buffer ahead and then stops
+//     reading, and the status fetched after the outage carries whatever
+//     happened meanwhile. Nothing is dropped and memory stays bounded.
+//   - Shutdown refuses new watches, stops the workers and lets in-flight
+//     publishes finish within the caller's deadline.
+package bridge

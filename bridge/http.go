@@ -1,0 +1,210 @@
+package bridge
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/tlbridge/tlbridge/internal/transloadit"
+)
+
+// HTTPConfig configures the handler returned by [NewHTTPHandler].
+type HTTPConfig struct {
+	// Token, if set, is the bearer token every /v1/ request must carry.
+	// Empty leaves the API open (bind it to a private address then).
+	Token string
+	// Ready reports readiness for /readyz (NATS connected, stream ensured);
+	// nil means always ready.
+	Ready func() error
+	// Metrics serves /metrics; nil leaves /metrics unrouted (404).
+	Metrics http.Handler
+}
+
+// NewHTTPHandler returns the bridge's HTTP API:
+//
+//	GET    /healthz           200 while the process runs; never checks NATS
+//	GET    /readyz            200 when cfg.Ready returns nil, else 503
+//	GET    /metrics           cfg.Metrics
+//	POST   /v1/watches        body: WatchRequest; reply: WatchReply
+//	GET    /v1/watches        {"watches": [WatchInfo...]}
+//	GET    /v1/watches/{id}   WatchInfo
+//	DELETE /v1/watches/{id}   WatchReply
+//
+// A new watch answers 201, an existing one 200 (the request is
+// idempotent). Refusals carry a WatchReply with the error code and the
+// status of [WatchError.HTTPStatus]: 400, 401, 403, 404, 429 or 503; a body
+// over 64 KiB answers 413. The handler is safe for concurrent use.
+func NewHTTPHandler(m *Manager, cfg HTTPConfig) http.Handler {
+	h := &httpAPI{m: m, ready: cfg.Ready}
+	if cfg.Token != "" {
+		sum := sha256.Sum256([]byte(cfg.Token))
+		h.tokenSum = sum[:]
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", h.healthz)
+	mux.HandleFunc("GET /readyz", h.readyz)
+	if cfg.Metrics != nil {
+		mux.Handle("GET /metrics", cfg.Metrics)
+	}
+	mux.Handle("POST /v1/watches", h.auth(h.postWatch))
+	mux.Handle("GET /v1/watches", h.auth(h.listWatches))
+	mux.Handle("GET /v1/watches/{id}", h.auth(h.getWatch))
+	mux.Handle("DELETE /v1/watches/{id}", h.auth(h.deleteWatch))
+	return mux
+}
+
+type httpAPI struct {
+	m        *Manager
+	ready    func() error
+	tokenSum []byte // SHA-256 of the bearer token; nil when none is required
+}
+
+func (h *httpAPI) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeAPIText(w, http.StatusOK, "ok")
+}
+
+func (h *httpAPI) readyz(w http.ResponseWriter, _ *http.Request) {
+	if h.ready != nil {
+		if err := h.ready(); err != nil {
+			writeAPIText(w, http.StatusServiceUnavailable, "not ready: "+err.Error())
+			return
+		}
+	}
+	writeAPIText(w, http.StatusOK, "ok")
+}
+
+// auth admits a request carrying the configured bearer token. Both sides
+// are hashed first, so the constant-time compare does not leak the
+// token's length either.
+func (h *httpAPI) auth(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h.tokenSum != nil {
+			got := sha256.Sum256([]byte(requestBearerToken(r)))
+			if subtle.ConstantTimeCompare(got[:], h.tokenSum) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="tlbridge"`)
+				writeAPIError(w, &WatchError{CodeUnauthorized, "a valid bearer token is required"})
+				return
+			}
+		}
+		next(w, r)
+	})
+}
+
+func requestBearerToken(r *http.Request) string {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(tok)
+}
+
+func (h *httpAPI) postWatch(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWatchRequest))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		writeAPIJSON(w, http.StatusRequestEntityTooLarge, ErrorReply(&WatchError{CodeInvalidRequest,
+			fmt.Sprintf("request larger than %d bytes", maxWatchRequest)}))
+		return
+	case err != nil:
+		writeAPIError(w, &WatchError{CodeInvalidRequest, "reading the request: " + err.Error()})
+		return
+	}
+	req, err := DecodeWatchRequest(body)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	// 200 versus 201 is advisory: two racing first requests may both see
+	// 201, yet they still share one worker.
+	_, existed := h.m.Get(req.AssemblyID)
+	reply, err := h.m.Watch(r.Context(), req)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	code := http.StatusCreated
+	if existed {
+		code = http.StatusOK
+	}
+	writeAPIJSON(w, code, reply)
+}
+
+func (h *httpAPI) listWatches(w http.ResponseWriter, _ *http.Request) {
+	writeAPIJSON(w, http.StatusOK, struct {
+		Watches []WatchInfo `json:"watches"`
+	}{h.m.List()})
+}
+
+func (h *httpAPI) getWatch(w http.ResponseWriter, r *http.Request) {
+	id, ok := apiPathAssemblyID(w, r)
+	if !ok {
+		return
+	}
+	info, found := h.m.Get(id)
+	if !found {
+		writeAPIError(w, &WatchError{CodeNotFound, "assembly " + id + " is not watched"})
+		return
+	}
+	writeAPIJSON(w, http.StatusOK, info)
+}
+
+func (h *httpAPI) deleteWatch(w http.ResponseWriter, r *http.Request) {
+	id, ok := apiPathAssemblyID(w, r)
+	if !ok {
+		return
+	}
+	if !h.m.Unwatch(id) {
+		writeAPIError(w, &WatchError{CodeNotFound, "assembly " + id + " is not watched"})
+		return
+	}
+	writeAPIJSON(w, http.StatusOK, WatchReply{OK: true, AssemblyID: id})
+}
+
+// apiPathAssemblyID validates the {id} path segment, answering 400 itself
+// when it is not an Assembly ID.
+func apiPathAssemblyID(w http.ResponseWriter, r *http.Request) (string, bool) {
+	id := r.PathValue("id")
+	if !transloadit.ValidAssemblyID(id) {
+		writeAPIError(w, &WatchError{CodeInvalidAssemblyID, "assembly id must be 32 lower-case hex characters"})
+		return "", false
+	}
+	return id, true
+}
+
+func writeAPIError(w http.ResponseWriter, err error) {
+	code := http.StatusInternalServerError
+	var we *WatchError
+	if errors.As(err, &we) {
+		code = we.HTTPStatus()
+	}
+	writeAPIJSON(w, code, ErrorReply(err))
+}
+
+func writeAPIJSON(w http.ResponseWriter, code int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeAPIText(w, http.StatusInternalServerError, "encoding the reply failed")
+		return
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", "application/json")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+func writeAPIText(w http.ResponseWriter, code int, msg string) {
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/plain; charset=utf-8")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	_, _ = io.WriteString(w, msg+"\n")
+}

@@ -1,0 +1,284 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/tlbridge/tlbridge/internal/transloadit"
+	"github.com/tlbridge/tlbridge/poller"
+	"github.com/tlbridge/tlbridge/schemas"
+)
+
+// ManagerConfig configures a Manager. Zero values mean the documented
+// defaults.
+type ManagerConfig struct {
+	// Poller fetches statuses; required.
+	Poller *poller.Poller
+	// Publisher delivers events; required.
+	Publisher Publisher
+	// AllowList gates every URL a watch request carries.
+	AllowList transloadit.AllowList
+	// APIBase is the status fallback base; default transloadit.DefaultAPIBase.
+	APIBase string
+	// Prefix is the subject prefix; default "transloadit".
+	Prefix string
+	// Instance names this bridge; events carry source "tlbridge/<Instance>".
+	Instance string
+	// PollInterval is the poll period while the stream is down; default 2s.
+	PollInterval time.Duration
+	// WatchTTL bounds a watch; default 24h, then watch.expired is emitted.
+	WatchTTL time.Duration
+	// NotFoundGrace is how long an Assembly may stay unknown before the
+	// watch fails with watch.failed; default 1m.
+	NotFoundGrace time.Duration
+	// MaxWatches bounds concurrent watches; default 10000.
+	MaxWatches int
+	// MaxPayload bounds one event's encoded size; default 1 MiB.
+	MaxPayload int
+	// DisableStream makes every watch poll only.
+	DisableStream bool
+	// HTTPClient is used for update streams; nil means a default client.
+	HTTPClient *http.Client
+	// Metrics may be nil.
+	Metrics *Metrics
+	// Logger may be nil.
+	Logger *zap.Logger
+	// OnEvent, if set, is called after each event is acknowledged.
+	OnEvent func(ev schemas.Event, data []byte)
+	// OnWatchEnd, if set, is called when a watch ends, with its outcome.
+	OnWatchEnd func(id, outcome string)
+}
+
+// Outcomes of a watch, as reported by Wait and OnWatchEnd.
+const (
+	OutcomeCompleted   = "completed"
+	OutcomeFailed      = "failed"
+	OutcomeCanceled    = "canceled"
+	OutcomeAborted     = "aborted"
+	OutcomeExpired     = "expired"
+	OutcomeWatchFailed = "watch_failed"
+	OutcomeStopped     = "stopped"
+)
+
+const finishedMemory = 4096
+
+// Manager owns the watches: one worker per Assembly, at most MaxWatches.
+// Its methods are safe for concurrent use.
+type Manager struct {
+	cfg ManagerConfig
+	log *zap.Logger
+
+	ctx       context.Context // workers' observation context
+	cancel    context.CancelFunc
+	pubCtx    context.Context // in-flight publishes; outlives ctx during shutdown
+	pubCancel context.CancelFunc
+	wg        sync.WaitGroup
+
+	mu       sync.Mutex // guards closed, watches, finished, order
+	closed   bool
+	watches  map[string]*worker
+	finished map[string]string // recently ended watches: id -> outcome
+	order    []string          // finished ids, oldest first, bounding finished
+}
+
+// NewManager validates cfg and returns a Manager ready to Watch. The caller
+// must call Shutdown.
+func NewManager(cfg ManagerConfig) (*Manager, error) {
+	if cfg.Poller == nil || cfg.Publisher == nil {
+		return nil, errors.New("bridge: manager needs a Poller and a Publisher")
+	}
+	setManagerDefaults(&cfg)
+	m := &Manager{cfg: cfg, log: cfg.Logger, watches: map[string]*worker{}, finished: map[string]string{}}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	m.pubCtx, m.pubCancel = context.WithCancel(context.Background())
+	return m, nil
+}
+
+func setManagerDefaults(c *ManagerConfig) {
+	if c.APIBase == "" {
+		c.APIBase = transloadit.DefaultAPIBase
+	}
+	if c.Prefix == "" {
+		c.Prefix = "transloadit"
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = 2 * time.Second
+	}
+	if c.WatchTTL <= 0 {
+		c.WatchTTL = 24 * time.Hour
+	}
+	if c.NotFoundGrace <= 0 {
+		c.NotFoundGrace = time.Minute
+	}
+	if c.MaxWatches <= 0 {
+		c.MaxWatches = 10000
+	}
+	if c.MaxPayload <= 0 {
+		c.MaxPayload = 1 << 20
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+}
+
+// SubjectFor returns the wildcard subject of all events of one Assembly.
+func (m *Manager) SubjectFor(id string) string {
+	return fmt.Sprintf("%s.v1.assemblies.%s.>", m.cfg.Prefix, id)
+}
+
+// Watch starts watching an Assembly, or confirms an existing watch: the
+// same request twice gives the same reply and one worker. A refused
+// request returns a *WatchError.
+func (m *Manager) Watch(_ context.Context, req WatchRequest) (WatchReply, error) {
+	if err := req.validate(m.cfg.AllowList); err != nil {
+		return ErrorReply(err), err
+	}
+	ok := WatchReply{OK: true, AssemblyID: req.AssemblyID, Subject: m.SubjectFor(req.AssemblyID)}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch {
+	case m.closed:
+		err := &WatchError{CodeShuttingDown, "the bridge is shutting down"}
+		return ErrorReply(err), err
+	case m.watches[req.AssemblyID] != nil:
+		return ok, nil
+	case len(m.watches) >= m.cfg.MaxWatches:
+		err := &WatchError{CodeTooManyWatches, fmt.Sprintf("at most %d watches", m.cfg.MaxWatches)}
+		return ErrorReply(err), err
+	}
+	w := newWorker(m, req)
+	m.watches[req.AssemblyID] = w
+	delete(m.finished, req.AssemblyID)
+	m.wg.Add(1)
+	m.cfg.Metrics.watchDelta(1)
+	go m.runWorker(w)
+	return ok, nil
+}
+
+func (m *Manager) runWorker(w *worker) {
+	defer m.wg.Done()
+	outcome := w.run(m.ctx, m.pubCtx)
+	m.cfg.Metrics.watchDelta(-1)
+	m.cfg.Poller.Forget(w.id)
+	m.mu.Lock()
+	delete(m.watches, w.id)
+	m.rememberLocked(w.id, outcome)
+	m.mu.Unlock()
+	close(w.done)
+	m.log.Info("watch ended", zap.String("assembly_id", w.id), zap.String("outcome", outcome))
+	if m.cfg.OnWatchEnd != nil {
+		m.cfg.OnWatchEnd(w.id, outcome)
+	}
+}
+
+// rememberLocked keeps the outcome of an ended watch for Wait, bounded to
+// the most recent ones. m.mu must be held.
+func (m *Manager) rememberLocked(id, outcome string) {
+	if _, ok := m.finished[id]; !ok {
+		m.order = append(m.order, id)
+	}
+	m.finished[id] = outcome
+	for len(m.order) > finishedMemory {
+		delete(m.finished, m.order[0])
+		m.order = m.order[1:]
+	}
+}
+
+// Unwatch stops a watch; it reports whether the Assembly was watched.
+func (m *Manager) Unwatch(id string) bool {
+	m.mu.Lock()
+	w := m.watches[id]
+	m.mu.Unlock()
+	if w == nil {
+		return false
+	}
+	w.stop()
+	return true
+}
+
+// Get describes one running watch.
+func (m *Manager) Get(id string) (WatchInfo, bool) {
+	m.mu.Lock()
+	w := m.watches[id]
+	m.mu.Unlock()
+	if w == nil {
+		return WatchInfo{}, false
+	}
+	return w.info(), true
+}
+
+// List describes every running watch, ordered by Assembly ID.
+func (m *Manager) List() []WatchInfo {
+	m.mu.Lock()
+	ws := make([]*worker, 0, len(m.watches))
+	for _, w := range m.watches {
+		ws = append(ws, w)
+	}
+	m.mu.Unlock()
+	out := make([]WatchInfo, 0, len(ws))
+	for _, w := range ws {
+		out = append(out, w.info())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].AssemblyID < out[j].AssemblyID })
+	return out
+}
+
+// Wait blocks until the watch of id ends and returns its outcome. It
+// returns a NOT_FOUND *WatchError for an Assembly neither watched nor
+// recently finished.
+func (m *Manager) Wait(ctx context.Context, id string) (string, error) {
+	m.mu.Lock()
+	w := m.watches[id]
+	outcome, done := m.finished[id]
+	m.mu.Unlock()
+	if w == nil {
+		if done {
+			return outcome, nil
+		}
+		return "", &WatchError{CodeNotFound, "assembly " + id + " is not watched"}
+	}
+	select {
+	case <-w.done:
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return m.finished[id], nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// Active returns the number of running watches.
+func (m *Manager) Active() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.watches)
+}
+
+// Shutdown refuses new watches, stops every worker and lets publishes in
+// flight finish. When ctx ends first, in-flight publishes are abandoned
+// (their messages keep their IDs, so a later publish is de-duplicated) and
+// ctx.Err() is returned.
+func (m *Manager) Shutdown(ctx context.Context) error {
+	m.mu.Lock()
+	m.closed = true
+	m.mu.Unlock()
+	m.cancel()
+	done := make(chan struct{})
+	go func() { m.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		m.pubCancel()
+		return nil
+	case <-ctx.Done():
+		m.pubCancel()
+		<-done
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,86 @@
+package bridge_test
+
+import (
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/tlbridge/tlbridge/bridge"
+	"github.com/tlbridge/tlbridge/internal/transloadittest"
+)
+
+func TestMetricsFollowAWatch(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	metrics := bridge.NewMetrics(reg)
+	h := newHarness(t, modeSSE, func(c *bridge.ManagerConfig) { c.Metrics = metrics })
+	st := h.create(t, transloadittest.Script{})
+	if got := h.watch(t, st); got != bridge.OutcomeCompleted {
+		t.Fatalf("outcome = %q", got)
+	}
+	evs := h.events(t, st.AssemblyID)
+
+	want := map[string]float64{}
+	for _, ev := range evs {
+		want[string(ev.Type)]++
+	}
+	for typ, n := range want {
+		got := counter(t, reg, "tlbridge_events_published_total", typ)
+		if got != n {
+			t.Errorf("events_published_total{type=%q} = %v; want %v", typ, got, n)
+		}
+	}
+	for name, want := range map[string]float64{
+		"tlbridge_watches_active": 0, "tlbridge_sse_connected": 0, "tlbridge_publish_pending": 0,
+	} {
+		if got := gauge(t, reg, name); got != want {
+			t.Errorf("%s = %v after the watch; want %v", name, got, want)
+		}
+	}
+	if got := histogramCount(t, reg, "tlbridge_event_latency_seconds"); got != uint64(len(evs)) {
+		t.Errorf("latency observations = %d; want one per event (%d)", got, len(evs))
+	}
+}
+
+func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	for _, m := range family(t, reg, name).Metric {
+		return m.GetGauge().GetValue()
+	}
+	t.Fatalf("no gauge %s", name)
+	return 0
+}
+
+func family(t *testing.T, reg *prometheus.Registry, name string) *dto.MetricFamily {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf
+		}
+	}
+	return &dto.MetricFamily{}
+}
+
+// counter returns the value of the series of name whose one label has the
+// given value.
+func counter(t *testing.T, reg *prometheus.Registry, name, label string) float64 {
+	t.Helper()
+	for _, m := range family(t, reg, name).Metric {
+		if len(m.Label) == 1 && m.Label[0].GetValue() == label {
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0
+}
+
+func histogramCount(t *testing.T, reg *prometheus.Registry, name string) uint64 {
+	t.Helper()
+	for _, m := range family(t, reg, name).Metric {
+		return m.GetHistogram().GetSampleCount()
+	}
+	return 0
+}

@@ -1,0 +1,207 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+)
+
+// MemoryConfig configures a [MemoryPublisher]. Zero values mean the
+// documented defaults.
+type MemoryConfig struct {
+	// DisableDedupe stores every message; by default a message whose ID was
+	// stored before is acknowledged as a duplicate and not stored again, as
+	// JetStream does.
+	DisableDedupe bool
+	// MaxPayload is the limit on [Message.Size]; default 1 MiB, the NATS
+	// server's default.
+	MaxPayload int
+	// MaxMessages bounds the messages kept, and the IDs remembered for
+	// de-duplication; the oldest go first. Default 10000.
+	MaxMessages int
+	// OnStored, if set, is called with each newly stored message, in storage
+	// order, before Publish returns. It must not call the publisher.
+	OnStored func(Message)
+	// Observer: if nil, none.
+	Observer PublishObserver
+}
+
+// Defaults of [MemoryConfig].
+const (
+	defaultMemoryMaxPayload  = 1 << 20
+	defaultMemoryMaxMessages = 10000
+)
+
+// MemoryPublisher keeps published messages in memory: for tests, and for
+// running without NATS. It behaves like [JetStreamPublisher] where a caller
+// can tell: per-Key order (it stores in publish order), de-duplication by
+// ID, the payload limit, and an outage during which Publish holds the
+// caller's messages until the outage ends or ctx does (see SetOutage).
+// Create it with [NewMemoryPublisher]; its zero value is not usable.
+type MemoryPublisher struct {
+	cfg  MemoryConfig
+	turn chan struct{} // capacity 1: held by the Publish call that stores
+
+	mu      sync.Mutex // guards fields below
+	closed  bool
+	stored  []Message           // oldest first, at most MaxMessages
+	seen    map[string]struct{} // IDs of stored, for de-duplication
+	seenIDs []string            // seen in insertion order, for eviction
+	up      chan struct{}       // closed while there is no outage
+	done    chan struct{}       // closed by Close
+}
+
+var _ Publisher = (*MemoryPublisher)(nil)
+
+// NewMemoryPublisher returns an empty publisher.
+func NewMemoryPublisher(cfg MemoryConfig) *MemoryPublisher {
+	if cfg.MaxPayload <= 0 {
+		cfg.MaxPayload = defaultMemoryMaxPayload
+	}
+	if cfg.MaxMessages <= 0 {
+		cfg.MaxMessages = defaultMemoryMaxMessages
+	}
+	up := make(chan struct{})
+	close(up)
+	return &MemoryPublisher{
+		cfg:  cfg,
+		turn: make(chan struct{}, 1),
+		seen: make(map[string]struct{}),
+		up:   up,
+		done: make(chan struct{}),
+	}
+}
+
+// Publish stores msgs in order; see [Publisher]. During an outage it waits
+// for the outage to end.
+func (p *MemoryPublisher) Publish(ctx context.Context, msgs ...Message) error {
+	p.mu.Lock()
+	closed := p.closed
+	p.mu.Unlock()
+	if closed {
+		return ErrPublisherClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := checkMessages(msgs, int64(p.cfg.MaxPayload)); err != nil {
+		return err
+	}
+	select {
+	case p.turn <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.done:
+		return ErrPublisherClosed
+	}
+	defer func() { <-p.turn }()
+	for _, m := range msgs {
+		if err := p.awaitUp(ctx); err != nil {
+			return publishErr(m, err)
+		}
+		dup, err := p.store(m)
+		if err != nil {
+			return publishErr(m, err)
+		}
+		if !dup && p.cfg.OnStored != nil {
+			p.cfg.OnStored(m)
+		}
+		if p.cfg.Observer != nil {
+			p.cfg.Observer.Published(m, dup)
+		}
+	}
+	return nil
+}
+
+// awaitUp waits while there is an outage.
+func (p *MemoryPublisher) awaitUp(ctx context.Context) error {
+	p.mu.Lock()
+	up := p.up
+	p.mu.Unlock()
+	select {
+	case <-up:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.done:
+		return ErrPublisherClosed
+	}
+}
+
+// store keeps m unless its ID was stored before (then dup is true).
+func (p *MemoryPublisher) store(m Message) (dup bool, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false, ErrPublisherClosed
+	}
+	if !p.cfg.DisableDedupe {
+		if _, ok := p.seen[m.ID]; ok {
+			return true, nil
+		}
+		p.seen[m.ID] = struct{}{}
+		p.seenIDs = append(p.seenIDs, m.ID)
+		if len(p.seenIDs) > p.cfg.MaxMessages {
+			delete(p.seen, p.seenIDs[0])
+			p.seenIDs = slices.Delete(p.seenIDs, 0, 1)
+		}
+	}
+	m.Data = slices.Clone(m.Data)
+	p.stored = append(p.stored, m)
+	if len(p.stored) > p.cfg.MaxMessages {
+		p.stored = slices.Delete(p.stored, 0, 1)
+	}
+	return false, nil
+}
+
+// Messages returns the stored messages, oldest first.
+func (p *MemoryPublisher) Messages() []Message {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.stored)
+}
+
+// SetOutage starts (down true) or ends an outage. During one, Publish
+// stores nothing and waits.
+func (p *MemoryPublisher) SetOutage(down bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	isDown := chanOpen(p.up)
+	switch {
+	case down && !isDown:
+		p.up = make(chan struct{})
+	case !down && isDown:
+		close(p.up)
+	}
+}
+
+func chanOpen(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return false
+	default:
+		return true
+	}
+}
+
+// Close makes Publish refuse messages; a call waiting out an outage returns
+// [ErrPublisherClosed]. It waits (bounded by ctx) for a call that is
+// storing. Calling it again does nothing.
+func (p *MemoryPublisher) Close(ctx context.Context) error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil
+	}
+	p.closed = true
+	close(p.done)
+	p.mu.Unlock()
+	select {
+	case p.turn <- struct{}{}:
+		<-p.turn
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("bridge: publisher close: %w", ctx.Err())
+	}
+}

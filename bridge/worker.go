@@ -1,0 +1,193 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/tlbridge/tlbridge/internal/transloadit"
+	"github.com/tlbridge/tlbridge/poller"
+	"github.com/tlbridge/tlbridge/stream"
+)
+
+// streamPollFactor stretches the poll period while the update stream is
+// connected: the stream carries the news, the slow poll is a safety net
+// for anything it missed.
+const streamPollFactor = 10
+
+// worker watches one Assembly: stream first, polling while the stream is
+// down, and a status fetch before the terminal event.
+type worker struct {
+	m      *Manager
+	id     string
+	req    WatchRequest
+	norm   *Normalizer
+	log    *zap.Logger
+	cancel context.CancelFunc // set before run starts; stops this watch
+	ctx    context.Context
+	done   chan struct{} // closed by the manager after run returned
+
+	mu        sync.Mutex // guards state, streaming, events
+	state     string
+	streaming bool
+	events    int
+	started   time.Time
+}
+
+func newWorker(m *Manager, req WatchRequest) *worker {
+	w := &worker{
+		m: m, id: req.AssemblyID, req: req, done: make(chan struct{}), started: time.Now(),
+		log: m.log.With(zap.String("assembly_id", req.AssemblyID)),
+		norm: NewNormalizer(NormalizerConfig{
+			AssemblyID: req.AssemblyID, Prefix: m.cfg.Prefix,
+			Source: "tlbridge/" + m.cfg.Instance, MaxPayload: m.cfg.MaxPayload,
+		}),
+	}
+	w.ctx, w.cancel = context.WithCancel(m.ctx)
+	return w
+}
+
+func (w *worker) stop() { w.cancel() }
+
+func (w *worker) info() WatchInfo {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return WatchInfo{AssemblyID: w.id, Subject: w.m.SubjectFor(w.id), State: w.state,
+		Streaming: w.streaming, Events: w.events, StartedAt: w.started}
+}
+
+// streamMsg is what the stream goroutine tells the worker loop, in order.
+type streamMsg struct {
+	update    *stream.Update
+	connected bool
+	lost      bool
+	ended     bool
+	err       error
+}
+
+// run is the worker's loop; it returns the watch outcome. ctx stops the
+// observation; pubCtx bounds the publishes in flight.
+func (w *worker) run(_ context.Context, pubCtx context.Context) string {
+	defer w.cancel()
+	ctx := w.ctx
+	l := &loop{w: w, pubCtx: pubCtx, target: poller.Target{AssemblyID: w.id, StatusURL: w.req.AssemblySSLURL}}
+	ttl := time.NewTimer(w.m.cfg.WatchTTL)
+	defer ttl.Stop()
+
+	st, outcome := l.firstStatus(ctx, ttl.C)
+	if outcome != "" {
+		return outcome
+	}
+	if l.observeStatus(st) {
+		return l.outcome
+	}
+	msgs, stopStream := l.startStream(ctx, st)
+	defer stopStream()
+	return l.loop(ctx, ttl.C, msgs)
+}
+
+type loop struct {
+	w         *worker
+	pubCtx    context.Context
+	target    poller.Target
+	outcome   string
+	streaming bool
+	streamOff bool // the stream ended for good; poll only
+	notFound  time.Time
+	pubFailed bool
+}
+
+// firstStatus fetches until the Assembly is known, giving up after
+// NotFoundGrace of "not found" answers or at the TTL.
+func (l *loop) firstStatus(ctx context.Context, ttl <-chan time.Time) (*transloadit.Status, string) {
+	for {
+		st, err := l.fetch(ctx)
+		if err == nil {
+			return st, ""
+		}
+		if o := l.fetchFailed(ctx, err); o != "" {
+			return nil, o
+		}
+		select {
+		case <-ctx.Done():
+			return nil, OutcomeStopped
+		case <-ttl:
+			return nil, l.giveUp("expired", "watch TTL reached before the Assembly was seen")
+		case <-time.After(l.w.m.cfg.PollInterval):
+		}
+	}
+}
+
+func (l *loop) fetch(ctx context.Context) (*transloadit.Status, error) {
+	st, err := l.w.m.cfg.Poller.Fetch(ctx, l.target)
+	if err == nil {
+		l.notFound = time.Time{}
+	}
+	return st, err
+}
+
+// fetchFailed decides what a failed fetch means: "" to keep going, or the
+// outcome that ends the watch.
+func (l *loop) fetchFailed(ctx context.Context, err error) string {
+	switch {
+	case ctx.Err() != nil:
+		return OutcomeStopped
+	case errors.Is(err, transloadit.ErrURLNotAllowed):
+		return l.giveUp("failed", err.Error())
+	case errors.Is(err, poller.ErrAssemblyNotFound):
+		if l.notFound.IsZero() {
+			l.notFound = time.Now()
+		}
+		if time.Since(l.notFound) >= l.w.m.cfg.NotFoundGrace {
+			return l.giveUp("failed", "assembly not found upstream")
+		}
+	}
+	l.w.log.Warn("status fetch failed", zap.Error(err))
+	return ""
+}
+
+func (l *loop) giveUp(reason, detail string) string {
+	l.publish(l.w.norm.GiveUp(reason, time.Now(), detail), time.Now())
+	if reason == "expired" {
+		return OutcomeExpired
+	}
+	return OutcomeWatchFailed
+}
+
+// observeStatus feeds a full status to the normalizer and publishes what
+// it implies; it reports whether the watch is over.
+func (l *loop) observeStatus(st *transloadit.Status) bool {
+	now := time.Now()
+	l.w.setState(string(st.OK))
+	l.publish(l.w.norm.Observe(Observation{Source: "poll", At: now, Status: st}), now)
+	return l.finished(st.Outcome())
+}
+
+func (l *loop) observeUpdate(u *stream.Update) bool {
+	at := u.ReceivedAt
+	if at.IsZero() {
+		at = time.Now()
+	}
+	l.publish(l.w.norm.Observe(Observation{Source: "sse", At: at, Update: u}), at)
+	return l.w.norm.Done()
+}
+
+func (l *loop) finished(o transloadit.Outcome) bool {
+	if !l.w.norm.Done() {
+		return false
+	}
+	switch o {
+	case transloadit.OutcomeCompleted:
+		l.outcome = OutcomeCompleted
+	case transloadit.OutcomeCanceled:
+		l.outcome = OutcomeCanceled
+	case transloadit.OutcomeAborted:
+		l.outcome = OutcomeAborted
+	default:
+		l.outcome = OutcomeFailed
+	}
+	return true
+}

@@ -1,0 +1,234 @@
+package bridge_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/tlbridge/tlbridge/bridge"
+	"github.com/tlbridge/tlbridge/bridge/bridgetest"
+	"github.com/tlbridge/tlbridge/internal/transloadit"
+	"github.com/tlbridge/tlbridge/internal/transloadittest"
+	"github.com/tlbridge/tlbridge/schemas"
+)
+
+// lifecycleScripts are the Assembly lifecycles every worker scenario must
+// turn into exactly the events the final status implies.
+var lifecycleScripts = []struct {
+	name    string
+	script  transloadittest.Script
+	outcome string
+}{
+	{"complete", transloadittest.Script{}, bridge.OutcomeCompleted},
+	{"several steps and uploads", transloadittest.Script{
+		Uploads: []transloadittest.Upload{{Name: "a.jpg", Size: 4000}, {Name: "b.png", Size: 9000}},
+		Steps: []transloadittest.Step{
+			{Name: ":original", Robot: "/upload/handle"},
+			{Name: "thumbs", Robot: "/image/resize", Results: 2},
+			{Name: "exported", Robot: "/s3/store", Use: "thumbs"},
+		},
+	}, bridge.OutcomeCompleted},
+	{"step failure", transloadittest.Script{
+		Steps: []transloadittest.Step{
+			{Name: ":original", Robot: "/upload/handle"},
+			{Name: "encoded", Robot: "/video/encode"},
+		},
+		FailStep: "encoded", FailCode: "INTERNAL_COMMAND_ERROR",
+	}, bridge.OutcomeFailed},
+	{"canceled", transloadittest.Script{
+		Steps: []transloadittest.Step{
+			{Name: ":original", Robot: "/upload/handle"},
+			{Name: "thumbs", Robot: "/image/resize", Results: 5},
+		},
+		CancelAfterResults: 2,
+	}, bridge.OutcomeCanceled},
+	{"import only", transloadittest.Script{
+		Uploads: []transloadittest.Upload{},
+		Steps: []transloadittest.Step{
+			{Name: "imported", Robot: "/http/import", Results: 3},
+			{Name: "filtered", Robot: "/file/filter", Use: "imported"},
+		},
+	}, bridge.OutcomeCompleted},
+	{"many results", transloadittest.Script{
+		Steps: []transloadittest.Step{
+			{Name: ":original", Robot: "/upload/handle"},
+			{Name: "frames", Robot: "/video/encode", Results: 60},
+		},
+	}, bridge.OutcomeCompleted},
+}
+
+func TestWorkerLifecycles(t *testing.T) {
+	forModes(t, func(t *testing.T, mode string) {
+		h := newHarness(t, mode, nil)
+		for _, tt := range lifecycleScripts {
+			t.Run(tt.name, func(t *testing.T) {
+				st := h.create(t, tt.script)
+				if got := h.watch(t, st); got != tt.outcome {
+					t.Errorf("outcome = %q; want %q", got, tt.outcome)
+				}
+				bridgetest.CheckLifecycle(t, testPrefix, h.final(t, st.AssemblyID), h.events(t, st.AssemblyID))
+			})
+		}
+	})
+}
+
+func TestWorkerSurvivesStreamDrops(t *testing.T) {
+	h := newHarness(t, modeSSE, nil)
+	st := h.create(t, transloadittest.Script{
+		Steps: []transloadittest.Step{
+			{Name: ":original", Robot: "/upload/handle"},
+			{Name: "thumbs", Robot: "/image/resize", Results: 8},
+		},
+		Faults: transloadittest.Faults{DropStreamAfter: 2},
+	})
+	if got := h.watch(t, st); got != bridge.OutcomeCompleted {
+		t.Fatalf("outcome = %q; want completed", got)
+	}
+	bridgetest.CheckLifecycle(t, testPrefix, h.final(t, st.AssemblyID), h.events(t, st.AssemblyID))
+	if n := h.srv.StreamConnections(st.AssemblyID); n < 2 {
+		t.Errorf("stream connections = %d; want a reconnect after the drop", n)
+	}
+}
+
+func TestWorkerFallsBackWhenStreamRefused(t *testing.T) {
+	h := newHarness(t, modeSSE, nil)
+	st := h.create(t, transloadittest.Script{Faults: transloadittest.Faults{RefuseSSE: true}})
+	if got := h.watch(t, st); got != bridge.OutcomeCompleted {
+		t.Fatalf("outcome = %q; want completed", got)
+	}
+	bridgetest.CheckLifecycle(t, testPrefix, h.final(t, st.AssemblyID), h.events(t, st.AssemblyID))
+}
+
+func TestWatchByIDAlone(t *testing.T) {
+	forModes(t, func(t *testing.T, mode string) {
+		h := newHarness(t, mode, nil)
+		st := h.create(t, transloadittest.Script{})
+		if got := h.watchReq(t, bridge.WatchRequest{AssemblyID: st.AssemblyID}); got != bridge.OutcomeCompleted {
+			t.Fatalf("outcome = %q; want completed", got)
+		}
+		bridgetest.CheckLifecycle(t, testPrefix, h.final(t, st.AssemblyID), h.events(t, st.AssemblyID))
+	})
+}
+
+func TestUnknownAssemblyFailsTheWatch(t *testing.T) {
+	h := newHarness(t, modeSSE, nil)
+	const id = "0123456789abcdef0123456789abcdef"
+	if got := h.watchReq(t, bridge.WatchRequest{AssemblyID: id}); got != bridge.OutcomeWatchFailed {
+		t.Fatalf("outcome = %q; want %q", got, bridge.OutcomeWatchFailed)
+	}
+	evs := h.events(t, id)
+	if len(evs) != 1 || evs[0].Type != schemas.TypeWatchFailed {
+		t.Fatalf("events = %v; want one watch.failed", types(evs))
+	}
+}
+
+func TestWatchTTLExpires(t *testing.T) {
+	h := newHarness(t, modeSSE, func(c *bridge.ManagerConfig) { c.WatchTTL = 300 * time.Millisecond })
+	st := h.create(t, transloadittest.Script{Tick: time.Hour}) // never progresses
+	if got := h.watch(t, st); got != bridge.OutcomeExpired {
+		t.Fatalf("outcome = %q; want %q", got, bridge.OutcomeExpired)
+	}
+	evs := h.events(t, st.AssemblyID)
+	if len(evs) == 0 || evs[len(evs)-1].Type != schemas.TypeWatchExpired {
+		t.Fatalf("events = %v; want watch.expired last", types(evs))
+	}
+}
+
+func TestEventsHeldDuringPublisherOutage(t *testing.T) {
+	h := newHarness(t, modeSSE, nil)
+	h.pub.SetOutage(true)
+	st := h.create(t, transloadittest.Script{
+		Steps: []transloadittest.Step{
+			{Name: ":original", Robot: "/upload/handle"},
+			{Name: "thumbs", Robot: "/image/resize", Results: 4},
+		},
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := h.m.Watch(ctx, bridge.WatchRequest{AssemblyID: st.AssemblyID, AssemblySSLURL: st.AssemblySSLURL}); err != nil {
+		t.Fatal(err)
+	}
+	// The Assembly finishes upstream while nothing can be published.
+	if err := h.srv.AwaitState(ctx, st.AssemblyID, func(s *transloadit.Status) bool { return s.Terminal() }); err != nil {
+		t.Fatal(err)
+	}
+	h.pub.SetOutage(false)
+	if got, err := h.m.Wait(ctx, st.AssemblyID); err != nil || got != bridge.OutcomeCompleted {
+		t.Fatalf("Wait = %q, %v; want completed", got, err)
+	}
+	bridgetest.CheckLifecycle(t, testPrefix, h.final(t, st.AssemblyID), h.events(t, st.AssemblyID))
+}
+
+func TestWatchRequestsRefused(t *testing.T) {
+	h := newHarness(t, modeSSE, func(c *bridge.ManagerConfig) { c.MaxWatches = 1 })
+	slow := h.create(t, transloadittest.Script{Tick: time.Hour})
+	other := h.create(t, transloadittest.Script{Tick: time.Hour})
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		req  bridge.WatchRequest
+		want string
+	}{
+		{"bad id", bridge.WatchRequest{AssemblyID: "not-an-id"}, bridge.CodeInvalidAssemblyID},
+		{"upper-case id", bridge.WatchRequest{AssemblyID: "0123456789ABCDEF0123456789ABCDEF"}, bridge.CodeInvalidAssemblyID},
+		{"foreign host", bridge.WatchRequest{AssemblyID: other.AssemblyID,
+			AssemblySSLURL: "https://evil.example.com/assemblies/" + other.AssemblyID}, bridge.CodeURLNotAllowed},
+		{"file url", bridge.WatchRequest{AssemblyID: other.AssemblyID,
+			UpdateStreamURL: "file:///etc/passwd?assembly=" + other.AssemblyID}, bridge.CodeURLNotAllowed},
+		{"url of another assembly", bridge.WatchRequest{AssemblyID: other.AssemblyID,
+			AssemblySSLURL: h.srv.MachineURL + "/assemblies/" + slow.AssemblyID}, bridge.CodeInvalidRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reply, err := h.m.Watch(ctx, tt.req)
+			var we *bridge.WatchError
+			if !errors.As(err, &we) || we.Code != tt.want || reply.OK || reply.Error != tt.want {
+				t.Fatalf("Watch = %+v, %v; want %s", reply, err, tt.want)
+			}
+		})
+	}
+	if n := len(h.srv.StatusRequests(other.AssemblyID)); n != 0 {
+		t.Errorf("refused requests made %d status requests; want 0", n)
+	}
+
+	first, err := h.m.Watch(ctx, bridge.WatchRequest{AssemblyID: slow.AssemblyID})
+	if err != nil || !first.OK {
+		t.Fatalf("Watch = %+v, %v", first, err)
+	}
+	again, err := h.m.Watch(ctx, bridge.WatchRequest{AssemblyID: slow.AssemblyID})
+	if err != nil || again != first {
+		t.Fatalf("second Watch = %+v, %v; want the same reply %+v", again, err, first)
+	}
+	if n := len(h.m.List()); n != 1 {
+		t.Fatalf("List has %d watches; want 1", n)
+	}
+	if _, err := h.m.Watch(ctx, bridge.WatchRequest{AssemblyID: other.AssemblyID}); !isCode(err, bridge.CodeTooManyWatches) {
+		t.Fatalf("Watch over the limit: %v; want %s", err, bridge.CodeTooManyWatches)
+	}
+	if !h.m.Unwatch(slow.AssemblyID) {
+		t.Fatal("Unwatch = false")
+	}
+	if got, _ := h.m.Wait(ctx, slow.AssemblyID); got != bridge.OutcomeStopped {
+		t.Fatalf("outcome after Unwatch = %q; want stopped", got)
+	}
+	if err := h.m.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.m.Watch(ctx, bridge.WatchRequest{AssemblyID: other.AssemblyID}); !isCode(err, bridge.CodeShuttingDown) {
+		t.Fatalf("Watch after Shutdown: %v; want %s", err, bridge.CodeShuttingDown)
+	}
+}
+
+func isCode(err error, code string) bool {
+	var we *bridge.WatchError
+	return errors.As(err, &we) && we.Code == code
+}
+
+func types(evs []*schemas.Event) []schemas.Type {
+	out := make([]schemas.Type, len(evs))
+	for i, ev := range evs {
+		out[i] = ev.Type
+	}
+	return out
+}

@@ -1,0 +1,460 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/tlbridge/tlbridge/bridge"
+	"github.com/tlbridge/tlbridge/internal/buildinfo"
+	"github.com/tlbridge/tlbridge/poller"
+	"github.com/tlbridge/tlbridge/schemas"
+)
+
+// appOptions select which parts of the service an [app] runs; the zero
+// value is `tlbridge serve`.
+type appOptions struct {
+	// NoIntake skips the NATS watch intake and the HTTP server (watch).
+	NoIntake bool
+	// NATSOptional runs without NATS, on an in-memory publisher, when
+	// TLBRIDGE_NATS_URL is empty instead of starting an embedded server
+	// (watch).
+	NATSOptional bool
+	// EmbeddedPort is the embedded server's port: 0 means 4222, -1 a
+	// random free port (demo).
+	EmbeddedPort int
+	// OnEvent and OnWatchEnd are handed to the Manager.
+	OnEvent    func(ev schemas.Event, data []byte)
+	OnWatchEnd func(id, outcome string)
+}
+
+// app is the wired service: NATS (external or embedded), a publisher, the
+// poller, the Manager, the intake and the HTTP server. serve, watch and
+// demo all run one. Start brings the parts up in order and Shutdown takes
+// them down in reverse; a failed start undoes what it did.
+type app struct {
+	cfg  Config
+	opts appOptions
+	log  *zap.Logger
+
+	embedded *server.Server
+	nc       *nats.Conn
+	pub      bridge.Publisher
+	reg      *prometheus.Registry
+	mgr      *bridge.Manager
+	intake   *nats.Subscription
+	httpSrv  *http.Server
+	httpLn   net.Listener
+	httpErr  chan error // receives the HTTP server's result, once
+
+	bgCancel    context.CancelFunc // stops background loops (stream setup)
+	bg          sync.WaitGroup     // background loops and the HTTP server
+	streamReady atomic.Bool        // the JetStream stream is ensured (or not needed)
+	stopping    atomic.Bool        // shutdown began: no longer ready
+	shutOnce    sync.Once
+	shutErr     error
+}
+
+// newApp returns an app for cfg; nothing starts before Start or Run.
+func newApp(cfg Config, log *zap.Logger, opts appOptions) *app {
+	return &app{cfg: cfg, opts: opts, log: log, httpErr: make(chan error, 1)}
+}
+
+// Run starts the app, serves until ctx ends or the HTTP server fails, and
+// shuts down gracefully. It returns the first error of either phase.
+func (a *app) Run(ctx context.Context) error {
+	if err := a.Start(ctx); err != nil {
+		return err
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+		a.log.Info("shutting down", zap.String("reason", context.Cause(ctx).Error()))
+	case runErr = <-a.httpErr:
+		a.log.Error("http server failed; shutting down", zap.Error(runErr))
+	}
+	return errors.Join(runErr, a.Shutdown())
+}
+
+// Start brings the service up. On error everything started is stopped
+// again.
+func (a *app) Start(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			_ = a.Shutdown()
+		}
+	}()
+	bgCtx, cancel := context.WithCancel(context.Background())
+	a.bgCancel = cancel
+	a.reg = newRegistry()
+	metrics := bridge.NewMetrics(a.reg)
+	if err := a.startNATS(ctx); err != nil {
+		return err
+	}
+	if err := a.startPublisher(bgCtx, metrics); err != nil {
+		return err
+	}
+	if err := a.startManager(metrics); err != nil {
+		return err
+	}
+	if a.opts.NoIntake {
+		return nil
+	}
+	if a.intake, err = bridge.ServeNATSIntake(a.nc, a.cfg.SubjectPrefix, a.mgr, a.log.Named("intake")); err != nil {
+		return fmt.Errorf("start: watch intake: %w", err)
+	}
+	return a.startHTTP()
+}
+
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	info := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "tlbridge_build_info",
+		Help:        "Always 1; the labels name the running build.",
+		ConstLabels: prometheus.Labels{"version": buildinfo.Version, "goversion": runtime.Version()},
+	})
+	info.Set(1)
+	reg.MustRegister(info)
+	return reg
+}
+
+// startNATS connects to TLBRIDGE_NATS_URL, or starts the embedded server
+// and connects to it when the URL is empty.
+func (a *app) startNATS(ctx context.Context) error {
+	url := a.cfg.NatsURL
+	if url == "" {
+		if a.opts.NATSOptional {
+			return nil
+		}
+		if err := a.startEmbedded(); err != nil {
+			return err
+		}
+		url = a.embedded.ClientURL()
+	}
+	nc, err := bridge.Connect(ctx, a.natsConfig(url), a.log.Named("nats"))
+	if err != nil {
+		if errors.Is(err, bridge.ErrInvalidNATSConfig) {
+			return fmt.Errorf("%w: %w", errConfig, err)
+		}
+		return fmt.Errorf("start: %w", err)
+	}
+	a.nc = nc
+	return nil
+}
+
+func (a *app) natsConfig(url string) bridge.NATSConfig {
+	return bridge.NATSConfig{
+		URL:          url,
+		Name:         "tlbridge/" + a.cfg.Instance,
+		CredsFile:    a.cfg.NatsCreds,
+		NKeySeedFile: a.cfg.NatsNkeySeed,
+		User:         a.cfg.NatsUser,
+		Password:     string(a.cfg.NatsPassword),
+		Token:        string(a.cfg.NatsToken),
+		TLSCAFile:    a.cfg.NatsTLSCa,
+		TLSCertFile:  a.cfg.NatsTLSCert,
+		TLSKeyFile:   a.cfg.NatsTLSKey,
+		// Drain is waited for within the shutdown budget; this only makes
+		// the client give up no later than we do.
+		DrainTimeout: a.drainBudget(),
+	}
+}
+
+func (a *app) startEmbedded() error {
+	dir := filepath.Join(a.cfg.DataDir, "nats")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("%w: %s_DATA_DIR: %w", errConfig, envPrefix, err)
+	}
+	s, err := bridge.StartEmbedded(bridge.EmbeddedConfig{
+		Port:      a.opts.EmbeddedPort,
+		StoreDir:  dir,
+		JetStream: a.cfg.Jetstream,
+		// The embedded server's notices would drown the bridge's own log.
+		Logger: a.log.Named("nats-server").WithOptions(zap.IncreaseLevel(zapcore.WarnLevel)),
+	})
+	if err != nil {
+		return fmt.Errorf("start: embedded nats-server: %w", err)
+	}
+	a.embedded = s
+	a.log.Info("embedded nats-server started", zap.String("url", s.ClientURL()), zap.String("store_dir", dir))
+	return nil
+}
+
+// startPublisher picks the publisher: JetStream (and its stream), core
+// NATS, or memory when running without NATS.
+func (a *app) startPublisher(bgCtx context.Context, metrics *bridge.Metrics) error {
+	log := a.log.Named("publish")
+	switch {
+	case a.nc == nil:
+		a.pub = bridge.NewMemoryPublisher(bridge.MemoryConfig{Observer: metrics})
+		a.streamReady.Store(true)
+		return nil
+	case !a.cfg.Jetstream:
+		p, err := bridge.NewCorePublisher(a.nc, bridge.CoreConfig{Logger: log, Observer: metrics})
+		if err != nil {
+			return fmt.Errorf("start: %w", err)
+		}
+		a.pub = p
+		a.streamReady.Store(true)
+		return nil
+	}
+	p, err := bridge.NewJetStreamPublisher(a.nc, bridge.JetStreamConfig{Logger: log, Observer: metrics})
+	if err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	a.pub = p
+	js, err := jetstream.New(a.nc)
+	if err != nil {
+		return fmt.Errorf("start: jetstream: %w", err)
+	}
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		a.setUpStream(bgCtx, js)
+	}()
+	return nil
+}
+
+// setUpStream ensures (or, when the stream is managed elsewhere, checks)
+// the stream until it succeeds or ctx ends. It runs in the background:
+// a pod that starts before NATS stays up, not ready, and publishes hold
+// their events until the stream is there.
+func (a *app) setUpStream(ctx context.Context, js jetstream.JetStream) {
+	cfg := bridge.StreamConfig{Name: a.cfg.StreamName, Subjects: []string{bridge.StreamSubject(a.cfg.SubjectPrefix)}}
+	wait, failures := 250*time.Millisecond, 0
+	for {
+		attemptCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		var err error
+		if a.cfg.ManageStream {
+			err = bridge.EnsureStream(attemptCtx, js, cfg)
+		} else {
+			_, err = js.Stream(attemptCtx, cfg.Name)
+		}
+		cancel()
+		switch {
+		case err == nil:
+			a.streamReady.Store(true)
+			a.log.Info("stream ready", zap.String("stream", cfg.Name), zap.Bool("managed", a.cfg.ManageStream),
+				zap.Int("failed_attempts", failures))
+			return
+		case ctx.Err() != nil:
+			return
+		case errors.Is(err, bridge.ErrInvalidNATSConfig):
+			a.log.Error("stream configuration refused; not retrying", zap.Error(err))
+			return
+		}
+		if failures++; failures == 1 {
+			a.log.Warn("stream not ready; retrying", zap.String("stream", cfg.Name), zap.Error(err))
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		wait = min(2*wait, 10*time.Second)
+	}
+}
+
+func (a *app) startManager(metrics *bridge.Metrics) error {
+	p, err := poller.New(poller.Config{
+		APIBase:   a.cfg.APIBase,
+		AllowList: a.cfg.AllowList(),
+		Interval:  a.cfg.PollInterval,
+		MaxRPS:    a.cfg.MaxStatusRPS,
+		UserAgent: buildinfo.UserAgent(),
+		Logger:    a.log.Named("poller"),
+		OnRequest: func(outcome string) { metrics.UpstreamRequest("status", outcome) },
+		OnRateLimitWait: func(d time.Duration) {
+			metrics.RateLimitWait(d)
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %w", errConfig, err)
+	}
+	maxPayload := 0
+	if a.nc != nil {
+		// Zero until the first connect; the Manager then uses its default,
+		// which is the server's default too.
+		maxPayload = int(a.nc.MaxPayload())
+	}
+	a.mgr, err = bridge.NewManager(bridge.ManagerConfig{
+		Poller:        p,
+		Publisher:     a.pub,
+		AllowList:     a.cfg.AllowList(),
+		APIBase:       a.cfg.APIBase,
+		Prefix:        a.cfg.SubjectPrefix,
+		Instance:      a.cfg.Instance,
+		PollInterval:  a.cfg.PollInterval,
+		WatchTTL:      a.cfg.WatchTTL,
+		MaxWatches:    a.cfg.MaxWatches,
+		MaxPayload:    maxPayload,
+		DisableStream: a.cfg.DisableStream,
+		Metrics:       metrics,
+		Logger:        a.log.Named("manager"),
+		OnEvent:       a.opts.OnEvent,
+		OnWatchEnd:    a.opts.OnWatchEnd,
+	})
+	if err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	return nil
+}
+
+func (a *app) startHTTP() error {
+	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("start: %s_HTTP_ADDR: %w", envPrefix, err)
+	}
+	a.httpLn = ln
+	errLog, _ := zap.NewStdLogAt(a.log.Named("http"), zapcore.WarnLevel)
+	a.httpSrv = &http.Server{
+		Handler: bridge.NewHTTPHandler(a.mgr, bridge.HTTPConfig{
+			Token:   string(a.cfg.HTTPToken),
+			Ready:   a.ready,
+			Metrics: promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}),
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          errLog,
+	}
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		if err := a.httpSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			a.httpErr <- err
+		}
+	}()
+	a.log.Info("http listening", zap.String("addr", ln.Addr().String()))
+	return nil
+}
+
+// httpAddr is the HTTP server's address, e.g. "127.0.0.1:41234".
+func (a *app) httpAddr() string { return a.httpLn.Addr().String() }
+
+// ready is /readyz: NATS connected and the stream ensured, and not
+// shutting down.
+func (a *app) ready() error {
+	switch {
+	case a.stopping.Load():
+		return errors.New("shutting down")
+	case a.nc != nil && !a.nc.IsConnected():
+		return fmt.Errorf("nats %s", a.nc.Status())
+	case !a.streamReady.Load():
+		return fmt.Errorf("stream %s not ensured yet", a.cfg.StreamName)
+	}
+	return nil
+}
+
+// drainBudget is the part of SHUTDOWN_TIMEOUT kept for the NATS drain,
+// which comes last.
+func (a *app) drainBudget() time.Duration { return a.cfg.ShutdownTimeout / 4 }
+
+// Shutdown stops the app in reverse order of start: intake, HTTP server,
+// Manager (in-flight publishes finish), publisher, NATS drain, embedded
+// server. The steps before the drain share SHUTDOWN_TIMEOUT minus the
+// drain's own budget. It is idempotent and safe after a partial Start.
+func (a *app) Shutdown() error {
+	a.shutOnce.Do(func() { a.shutErr = a.shutdown() })
+	return a.shutErr
+}
+
+func (a *app) shutdown() error {
+	a.stopping.Store(true)
+	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout-a.drainBudget())
+	defer cancel()
+	var errs []error
+	fail := func(step string, err error) {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("shutdown: %s: %w", step, err))
+		}
+	}
+	if a.intake != nil {
+		fail("intake", a.intake.Unsubscribe())
+	}
+	if a.httpSrv != nil {
+		fail("http", a.httpSrv.Shutdown(ctx))
+	}
+	if a.bgCancel != nil {
+		a.bgCancel()
+	}
+	a.bg.Wait()
+	if a.mgr != nil {
+		fail("manager", a.mgr.Shutdown(ctx))
+	}
+	if a.pub != nil {
+		fail("publisher", a.pub.Close(ctx))
+	}
+	if a.nc != nil {
+		fail("nats drain", a.drainNATS())
+	}
+	if a.embedded != nil {
+		a.embedded.Shutdown()
+		a.embedded.WaitForShutdown()
+	}
+	err := errors.Join(errs...)
+	if err != nil {
+		a.log.Warn("shutdown incomplete", zap.Error(err))
+	} else {
+		a.log.Info("shutdown complete")
+	}
+	_ = a.log.Sync()
+	return err
+}
+
+// drainNATS drains the connection (flushing what is buffered) and waits,
+// within the drain budget, for it to close; then it closes it regardless.
+func (a *app) drainNATS() error {
+	if !a.nc.IsConnected() {
+		// Nothing can be flushed; whatever had to reach NATS was already
+		// reported by the publisher's Close.
+		a.log.Warn("nats not connected at shutdown; closing without drain", zap.Stringer("status", a.nc.Status()))
+		a.nc.Close()
+		return nil
+	}
+	closed := a.nc.StatusChanged(nats.CLOSED)
+	defer a.nc.RemoveStatusListener(closed)
+	if err := a.nc.Drain(); err != nil {
+		a.nc.Close()
+		if errors.Is(err, nats.ErrConnectionClosed) {
+			return nil
+		}
+		return err
+	}
+	t := time.NewTimer(a.drainBudget())
+	defer t.Stop()
+	for !a.nc.IsClosed() {
+		select {
+		case <-closed:
+		case <-t.C:
+			a.nc.Close()
+			return fmt.Errorf("not drained within %v", a.drainBudget())
+		}
+	}
+	return nil
+}

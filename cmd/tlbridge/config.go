@@ -1,0 +1,426 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/tlbridge/tlbridge/internal/transloadit"
+)
+
+// envPrefix is prepended to every configuration variable.
+const envPrefix = "TLBRIDGE"
+
+// maxStatusRPSLimit is the highest per-Assembly status request rate we
+// accept: Transloadit refuses a 4th request inside any sliding second, so
+// the limit keeps a margin under 3/s.
+const maxStatusRPSLimit = 2.5
+
+// errConfig marks a configuration error: the process exits with code 2.
+var errConfig = errors.New("config")
+
+// Config is the whole configuration of tlbridge, read from TLBRIDGE_*
+// environment variables by [loadConfig].
+//
+// Field names, not envconfig tags, name the variables (split_words turns
+// NatsURL into TLBRIDGE_NATS_URL). An explicit envconfig tag would make
+// envconfig fall back to the un-prefixed name, and Kubernetes injects
+// NATS_PORT=tcp://... and similar for every Service in the namespace; with
+// no tag there is no fallback to capture. Defaults live in [defaultConfig].
+type Config struct {
+	NatsURL       string        `split_words:"true" desc:"NATS server URL(s), comma-separated; empty starts an embedded server with JetStream in DATA_DIR"`
+	NatsCreds     string        `split_words:"true" desc:"path of a NATS .creds file (JWT + nkey seed)"`
+	NatsNkeySeed  string        `split_words:"true" desc:"path of a NATS nkey seed file"`
+	NatsUser      string        `split_words:"true" desc:"NATS user name (with NATS_PASSWORD)"`
+	NatsPassword  Secret        `split_words:"true" desc:"NATS password"`
+	NatsToken     Secret        `split_words:"true" desc:"NATS authentication token"`
+	NatsTLSCa     string        `split_words:"true" desc:"path of the PEM CA bundle that signs the NATS server certificate"`
+	NatsTLSCert   string        `split_words:"true" desc:"path of the PEM client certificate for mutual TLS (with NATS_TLS_KEY)"`
+	NatsTLSKey    string        `split_words:"true" desc:"path of the PEM client key for mutual TLS (with NATS_TLS_CERT)"`
+	SubjectPrefix string        `split_words:"true" desc:"first token of every subject: <prefix>.v1.assemblies.<id>.<event>"`
+	Jetstream     bool          `split_words:"true" desc:"publish through JetStream (acked, deduplicated); false publishes on core NATS"`
+	StreamName    string        `split_words:"true" desc:"JetStream stream that holds the events"`
+	ManageStream  bool          `split_words:"true" desc:"create or update the stream at start; false only checks that it exists"`
+	APIBase       string        `split_words:"true" desc:"Transloadit API base URL, for status fetches by Assembly ID"`
+	AllowedHosts  []string      `split_words:"true" desc:"comma-separated host suffixes the bridge may fetch from"`
+	AllowHTTP     bool          `split_words:"true" desc:"allow plain http:// URLs (testing only)"`
+	PollInterval  time.Duration `split_words:"true" desc:"status polling interval while the update stream is down"`
+	MaxStatusRPS  float64       `split_words:"true" desc:"status requests per second per Assembly, in (0, 2.5]"`
+	MaxWatches    int           `split_words:"true" desc:"Assemblies watched at once"`
+	WatchTTL      time.Duration `split_words:"true" desc:"give up on an Assembly after this long (emits watch.expired)"`
+	HTTPAddr      string        `split_words:"true" desc:"listen address of /healthz, /readyz, /metrics and the HTTP API"`
+	HTTPToken     Secret        `split_words:"true" desc:"bearer token the HTTP API requires; empty allows anyone"`
+	AuthKey       string        `split_words:"true" desc:"Transloadit auth key"`
+	AuthSecret    Secret        `split_words:"true" desc:"Transloadit auth secret"`
+	Instance      string        `split_words:"true" desc:"instance name in event sources (tlbridge/<instance>); empty uses the host name"`
+	DataDir       string        `split_words:"true" desc:"directory of the embedded NATS server's storage"`
+	LogLevel      string        `split_words:"true" desc:"debug, info, warn or error"`
+	LogFormat     string        `split_words:"true" desc:"json or console"`
+	// ShutdownTimeout bounds the whole graceful shutdown; keep it below the
+	// orchestrator's grace period (30 s on Kubernetes by default).
+	ShutdownTimeout time.Duration `split_words:"true" desc:"bound on graceful shutdown (in-flight publishes, NATS drain)"`
+	DisableStream   bool          `split_words:"true" desc:"never open update streams (SSE); poll only"`
+}
+
+// defaultConfig returns the configuration used for every variable that is
+// not set. It is the single place defaults are written down.
+func defaultConfig() Config {
+	return Config{
+		SubjectPrefix:   "transloadit",
+		Jetstream:       true,
+		StreamName:      "TRANSLOADIT",
+		ManageStream:    true,
+		APIBase:         transloadit.DefaultAPIBase,
+		AllowedHosts:    []string{"transloadit.com"},
+		PollInterval:    2 * time.Second,
+		MaxStatusRPS:    2,
+		MaxWatches:      10000,
+		WatchTTL:        24 * time.Hour,
+		HTTPAddr:        ":8080",
+		DataDir:         filepath.Join(os.TempDir(), "tlbridge"),
+		LogLevel:        "info",
+		LogFormat:       "json",
+		ShutdownTimeout: 20 * time.Second,
+	}
+}
+
+// loadConfig reads the environment over [defaultConfig] and validates the
+// result. Every error wraps errConfig and is one line naming the variable,
+// e.g. `config: TLBRIDGE_POLL_INTERVAL: invalid duration "abc"`.
+func loadConfig() (Config, error) {
+	cfg := defaultConfig()
+	if err := envconfig.Process(envPrefix, &cfg); err != nil {
+		return Config{}, describeEnvError(err)
+	}
+	if cfg.Instance == "" {
+		cfg.Instance = defaultInstance()
+	}
+	for i, h := range cfg.AllowedHosts {
+		cfg.AllowedHosts[i] = strings.TrimSpace(h)
+	}
+	return cfg, cfg.validate()
+}
+
+// unknownVars lists set TLBRIDGE_* variables that configure nothing,
+// which usually are typos worth a warning.
+func unknownVars() []string {
+	known := make(map[string]bool)
+	for _, k := range configKeys() {
+		known[k] = true
+	}
+	var out []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, envPrefix+"_") && !known[k] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func defaultInstance() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "tlbridge"
+	}
+	return h
+}
+
+// describeEnvError turns envconfig's multi-clause message into one line
+// naming the variable and the offending value.
+func describeEnvError(err error) error {
+	var pe *envconfig.ParseError
+	if !errors.As(err, &pe) {
+		return fmt.Errorf("%w: %v", errConfig, err)
+	}
+	what := "invalid value"
+	switch pe.TypeName {
+	case "time.Duration":
+		what = "invalid duration"
+	case "bool":
+		what = "invalid boolean"
+	case "int", "int64":
+		what = "invalid integer"
+	case "float64":
+		what = "invalid number"
+	}
+	return fmt.Errorf("%w: %s: %s %q", errConfig, pe.KeyName, what, pe.Value)
+}
+
+// validate checks ranges and combinations that parsing cannot.
+func (c Config) validate() error {
+	for _, check := range []func() error{
+		c.validateNATS, c.validateUpstream, c.validateLimits, c.validateLogging,
+	} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c Config) validateNATS() error {
+	switch {
+	case (c.NatsTLSCert == "") != (c.NatsTLSKey == ""):
+		return configErr("NATS_TLS_CERT", "set together with TLBRIDGE_NATS_TLS_KEY")
+	case c.NatsUser != "" && c.NatsPassword == "":
+		return configErr("NATS_PASSWORD", "required with TLBRIDGE_NATS_USER")
+	case c.NatsPassword != "" && c.NatsUser == "":
+		return configErr("NATS_USER", "required with TLBRIDGE_NATS_PASSWORD")
+	case c.natsAuthKinds() > 1:
+		return configErr("NATS_CREDS", "give only one of TLBRIDGE_NATS_CREDS, TLBRIDGE_NATS_NKEY_SEED, TLBRIDGE_NATS_USER, TLBRIDGE_NATS_TOKEN")
+	case c.SubjectPrefix == "" || strings.ContainsAny(c.SubjectPrefix, " \t\r\n*>") ||
+		strings.HasPrefix(c.SubjectPrefix, ".") || strings.HasSuffix(c.SubjectPrefix, "."):
+		return configErr("SUBJECT_PREFIX", fmt.Sprintf("invalid subject prefix %q", c.SubjectPrefix))
+	case c.Jetstream && (c.StreamName == "" || strings.ContainsAny(c.StreamName, " \t\r\n.*>/\\")):
+		return configErr("STREAM_NAME", fmt.Sprintf("invalid stream name %q", c.StreamName))
+	}
+	if c.NatsURL != "" {
+		for _, u := range strings.Split(c.NatsURL, ",") {
+			if strings.TrimSpace(u) == "" {
+				return configErr("NATS_URL", fmt.Sprintf("empty URL in %q", c.NatsURL))
+			}
+		}
+	}
+	return nil
+}
+
+func (c Config) natsAuthKinds() int {
+	n := 0
+	for _, set := range []bool{c.NatsCreds != "", c.NatsNkeySeed != "", c.NatsUser != "", c.NatsToken != ""} {
+		if set {
+			n++
+		}
+	}
+	return n
+}
+
+// checkFiles reports the first credential or TLS file that cannot be read.
+// It is separate from validate because it touches the file system: it
+// runs at start-up, not whenever a Config is loaded.
+func (c Config) checkFiles() error {
+	for _, f := range []struct{ name, path string }{
+		{"NATS_CREDS", c.NatsCreds}, {"NATS_NKEY_SEED", c.NatsNkeySeed},
+		{"NATS_TLS_CA", c.NatsTLSCa}, {"NATS_TLS_CERT", c.NatsTLSCert}, {"NATS_TLS_KEY", c.NatsTLSKey},
+	} {
+		if f.path == "" {
+			continue
+		}
+		fh, err := os.Open(f.path)
+		if err != nil {
+			return configErr(f.name, err.Error())
+		}
+		fh.Close()
+	}
+	return nil
+}
+
+func (c Config) validateUpstream() error {
+	if len(c.AllowedHosts) == 0 || slicesHasEmpty(c.AllowedHosts) {
+		return configErr("ALLOWED_HOSTS", fmt.Sprintf("invalid host list %q", strings.Join(c.AllowedHosts, ",")))
+	}
+	u, err := url.Parse(c.APIBase)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return configErr("API_BASE", fmt.Sprintf("invalid URL %q", c.APIBase))
+	}
+	// The base is fetched like any status URL, so it must pass the same
+	// allow list; finding out at start beats failing every fallback fetch.
+	if _, err := c.AllowList().Check(c.APIBase); err != nil {
+		return configErr("API_BASE", fmt.Sprintf("%q is not allowed by TLBRIDGE_ALLOWED_HOSTS/TLBRIDGE_ALLOW_HTTP", c.APIBase))
+	}
+	return nil
+}
+
+func (c Config) validateLimits() error {
+	switch {
+	case c.PollInterval <= 0:
+		return configErr("POLL_INTERVAL", fmt.Sprintf("must be positive, got %s", c.PollInterval))
+	case !(c.MaxStatusRPS > 0 && c.MaxStatusRPS <= maxStatusRPSLimit):
+		return configErr("MAX_STATUS_RPS", fmt.Sprintf("%v out of range (0, %v]", c.MaxStatusRPS, maxStatusRPSLimit))
+	case c.MaxWatches <= 0:
+		return configErr("MAX_WATCHES", fmt.Sprintf("must be positive, got %d", c.MaxWatches))
+	case c.WatchTTL <= 0:
+		return configErr("WATCH_TTL", fmt.Sprintf("must be positive, got %s", c.WatchTTL))
+	case c.ShutdownTimeout <= 0:
+		return configErr("SHUTDOWN_TIMEOUT", fmt.Sprintf("must be positive, got %s", c.ShutdownTimeout))
+	case c.HTTPAddr == "":
+		return configErr("HTTP_ADDR", "must not be empty")
+	case c.NatsURL == "" && c.DataDir == "":
+		return configErr("DATA_DIR", "required for the embedded NATS server (TLBRIDGE_NATS_URL is empty)")
+	}
+	return nil
+}
+
+func (c Config) validateLogging() error {
+	if _, err := zapcore.ParseLevel(c.LogLevel); err != nil {
+		return configErr("LOG_LEVEL", fmt.Sprintf("invalid level %q (want debug, info, warn or error)", c.LogLevel))
+	}
+	if c.LogFormat != "json" && c.LogFormat != "console" {
+		return configErr("LOG_FORMAT", fmt.Sprintf("invalid format %q (want json or console)", c.LogFormat))
+	}
+	return nil
+}
+
+func configErr(name, msg string) error {
+	return fmt.Errorf("%w: %s_%s: %s", errConfig, envPrefix, name, msg)
+}
+
+func slicesHasEmpty(s []string) bool {
+	for _, v := range s {
+		if v == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// AllowList is the set of URLs the bridge may fetch.
+func (c Config) AllowList() transloadit.AllowList {
+	return transloadit.AllowList{HostSuffixes: c.AllowedHosts, AllowHTTP: c.AllowHTTP}
+}
+
+// Redacted returns a copy safe to log: secrets are already opaque
+// ([Secret]), and a password in NATS_URL user info is masked too.
+func (c Config) Redacted() Config {
+	r := c
+	r.AllowedHosts = append([]string(nil), c.AllowedHosts...)
+	urls := strings.Split(c.NatsURL, ",")
+	for i, raw := range urls {
+		urls[i] = redactURL(strings.TrimSpace(raw))
+	}
+	r.NatsURL = strings.Join(urls, ",")
+	return r
+}
+
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		if strings.Contains(raw, "@") {
+			return redactedText
+		}
+		return raw
+	}
+	if u.User == nil {
+		return raw
+	}
+	if _, hasPass := u.User.Password(); hasPass {
+		u.User = url.UserPassword(u.User.Username(), redactedText)
+	} else {
+		// A lone user-info part is a token (nats://token@host).
+		u.User = url.User(redactedText)
+	}
+	return u.String()
+}
+
+// String formats the redacted configuration, so %v and %+v cannot leak a
+// secret either.
+func (c Config) String() string {
+	type plain Config // drops the methods, avoiding recursion
+	return fmt.Sprintf("%+v", plain(c.Redacted()))
+}
+
+// GoString is String for %#v.
+func (c Config) GoString() string {
+	type plain Config
+	return fmt.Sprintf("%#v", plain(c.Redacted()))
+}
+
+// MarshalLogObject logs the redacted configuration keyed by variable name,
+// so a startup log line shows exactly what an operator can set.
+func (c Config) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+	r := c.Redacted()
+	v := reflect.ValueOf(r)
+	for i, key := range configKeys() {
+		enc.AddString(key, formatValue(v.Field(i)))
+	}
+	return nil
+}
+
+// configKeys returns the variable names of Config's fields, in field
+// order, as envconfig derives them.
+func configKeys() []string {
+	var b strings.Builder
+	var cfg Config
+	_ = envconfig.Usagef(envPrefix, &cfg, &b, "{{range .}}{{usage_key .}}\n{{end}}")
+	return strings.Fields(b.String())
+}
+
+func formatValue(v reflect.Value) string {
+	switch x := v.Interface().(type) {
+	case []string:
+		return strings.Join(x, ",")
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case time.Duration:
+		return shortDuration(x)
+	case fmt.Stringer:
+		return x.String()
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+// shortDuration formats d like time.Duration without zero tails: "24h"
+// rather than "24h0m0s", as an operator would write it.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// writeEnvUsage prints every variable with its default and description.
+func writeEnvUsage(w io.Writer) {
+	def := reflect.ValueOf(defaultConfig())
+	t := def.Type()
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "  VARIABLE\tDEFAULT\tMEANING")
+	for i, key := range configKeys() {
+		d := formatValue(def.Field(i))
+		switch {
+		case key == envPrefix+"_INSTANCE":
+			d = "(host name)"
+		case d == "":
+			d = "-"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", key, d, t.Field(i).Tag.Get("desc"))
+	}
+	tw.Flush()
+}
+
+// redactedText replaces secret values in logs and printed configuration.
+const redactedText = "[redacted]"
+
+// Secret is a configuration string that never prints: String,
+// GoString and MarshalText hide a non-empty value, so neither fmt nor a
+// structured logger can leak it by accident. Use string(s) to read it.
+type Secret string
+
+// String returns "[redacted]" for a set secret and "" for an empty one.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return redactedText
+}
+
+// GoString hides the value from %#v as well.
+func (s Secret) GoString() string { return strconv.Quote(s.String()) }
+
+// MarshalText hides the value from JSON and text encoders.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
