@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"math/big"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,33 +24,16 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"go.uber.org/goleak"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/tlbridge/tlbridge/bridge"
 	"github.com/tlbridge/tlbridge/bridge/bridgetest"
+	"github.com/tlbridge/tlbridge/internal/testnet"
 )
 
-// TestMain keeps the package's tests off the network beyond loopback and
-// checks that they leave no goroutine behind.
-func TestMain(m *testing.M) {
-	http.DefaultTransport.(*http.Transport).DialContext = dialLoopbackOnly
-	goleak.VerifyTestMain(m)
-}
-
-func dialLoopbackOnly(ctx context.Context, network, addr string) (net.Conn, error) {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, err
-	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return nil, fmt.Errorf("test dial to %s refused: only loopback is allowed", addr)
-	}
-	var d net.Dialer
-	return d.DialContext(ctx, network, addr)
-}
+func TestMain(m *testing.M) { testnet.Main(m) }
 
 const testStream = "TEST"
 

@@ -3,40 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"net"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-	"go.uber.org/goleak"
 
 	"github.com/tlbridge/tlbridge/bridge"
 	"github.com/tlbridge/tlbridge/internal/buildinfo"
+	"github.com/tlbridge/tlbridge/internal/testnet"
 	"github.com/tlbridge/tlbridge/internal/transloadittest"
 )
 
-// TestMain keeps the package's tests off the network beyond loopback and
-// checks that they leave no goroutine behind.
-func TestMain(m *testing.M) {
-	http.DefaultTransport.(*http.Transport).DialContext = dialLoopbackOnly
-	goleak.VerifyTestMain(m)
-}
-
-func dialLoopbackOnly(ctx context.Context, network, addr string) (net.Conn, error) {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, err
-	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return nil, fmt.Errorf("test dial to %s refused: only loopback is allowed", addr)
-	}
-	var d net.Dialer
-	return d.DialContext(ctx, network, addr)
-}
+func TestMain(m *testing.M) { testnet.Main(m) }
 
 // syncBuffer is a bytes.Buffer safe for a command writing while the test
 // reads.

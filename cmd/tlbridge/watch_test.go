@@ -77,6 +77,10 @@ func TestWatch(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			simEnv(t, sim)
 			setEnv(t, tt.env)
+			// An Assembly that ends before the watch connects its stream has
+			// no stream to connect; hold it until it does.
+			pollOnly := tt.env["TLBRIDGE_DISABLE_STREAM"] == "true"
+			tt.script.StartOnStream = !pollOnly
 			st, err := sim.Create(context.Background(), tt.script)
 			if err != nil {
 				t.Fatal(err)
@@ -89,7 +93,7 @@ func TestWatch(t *testing.T) {
 			wantTerminalLast(t, decodeLines(t, stdout, st.AssemblyID), tt.last)
 			// TLBRIDGE_DISABLE_STREAM decides whether the update stream is used.
 			streams := sim.StreamConnections(st.AssemblyID)
-			if pollOnly := tt.env["TLBRIDGE_DISABLE_STREAM"] == "true"; pollOnly != (streams == 0) {
+			if pollOnly != (streams == 0) {
 				t.Errorf("update stream connections = %d with TLBRIDGE_DISABLE_STREAM=%v", streams, pollOnly)
 			}
 		})

@@ -1,0 +1,63 @@
+// Package testnet keeps a package's tests on loopback and checks that they
+// leave no goroutine behind. Every package that does HTTP or starts
+// goroutines calls [Main] from its TestMain.
+package testnet
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+// Dialer returns a dialer that refuses every address but loopback. The
+// check runs on the resolved address, so no host name can lead a test to
+// a real host.
+func Dialer() *net.Dialer {
+	return &net.Dialer{
+		Timeout: 5 * time.Second,
+		Control: func(_, address string, _ syscall.RawConn) error {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return err
+			}
+			if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+				return fmt.Errorf("test dial to non-loopback %s refused", address)
+			}
+			return nil
+		},
+	}
+}
+
+// RestrictDefaultTransport makes http.DefaultTransport dial loopback only
+// and ignore proxy settings from the environment.
+func RestrictDefaultTransport() {
+	tr := http.DefaultTransport.(*http.Transport)
+	tr.Proxy = nil
+	tr.DialContext = Dialer().DialContext
+}
+
+// CloseIdle closes the default transport's idle keep-alive connections,
+// whose reader goroutines would otherwise count as leaks.
+func CloseIdle() {
+	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
+}
+
+// Main restricts the default transport, runs the tests, and fails the run
+// if goroutines are left over.
+func Main(m *testing.M) {
+	RestrictDefaultTransport()
+	goleak.VerifyTestMain(closing{m})
+}
+
+type closing struct{ m *testing.M }
+
+func (c closing) Run() int {
+	code := c.m.Run()
+	CloseIdle()
+	return code
+}
