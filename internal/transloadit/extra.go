@@ -20,6 +20,11 @@ type typeKeys struct {
 	known     map[string]bool
 	lower     map[string]bool // known, lower-cased
 	omittable map[string]int
+
+	// fields are the known members as the one-pass decoder reads them;
+	// nil if it cannot, which leaves the type to decodeWithExtra.
+	fields  map[string]*field
+	longest int // length of the longest known name
 }
 
 func keysOf(t reflect.Type) *typeKeys {
@@ -27,7 +32,7 @@ func keysOf(t reflect.Type) *typeKeys {
 		return v.(*typeKeys)
 	}
 	tk := &typeKeys{known: make(map[string]bool, t.NumField()), lower: make(map[string]bool, t.NumField()),
-		omittable: make(map[string]int)}
+		omittable: make(map[string]int), fields: make(map[string]*field, t.NumField())}
 	for i := 0; i < t.NumField(); i++ {
 		name, opts, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
 		if name == "" || name == "-" {
@@ -35,9 +40,15 @@ func keysOf(t reflect.Type) *typeKeys {
 		}
 		tk.known[name] = true
 		tk.lower[strings.ToLower(name)] = true
-		if strings.Contains(opts, "omitempty") || strings.Contains(opts, "omitzero") {
+		omittable := strings.Contains(opts, "omitempty") || strings.Contains(opts, "omitzero")
+		if omittable {
 			tk.omittable[name] = i
 		}
+		tk.fields[name] = &field{name: name, index: i, omittable: omittable, kind: kindOf(t.Field(i).Type, opts)}
+		tk.longest = max(tk.longest, len(name))
+	}
+	if t.NumField() > fieldsMax {
+		tk.fields = nil
 	}
 	knownKeys.Store(t, tk)
 	return tk

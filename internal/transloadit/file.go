@@ -43,6 +43,19 @@ type fileFields File
 
 // UnmarshalJSON decodes a file object, keeping unknown members in Extra.
 func (f *File) UnmarshalJSON(data []byte) error {
+	d := newDecoder(data)
+	d.skipSpace()
+	var nf File
+	if d.file(&nf) && d.end() {
+		*f = nf
+		return nil
+	}
+	return f.unmarshalSlow(data)
+}
+
+// unmarshalSlow is UnmarshalJSON for the documents the one-pass decoder
+// leaves to encoding/json.
+func (f *File) unmarshalSlow(data []byte) error {
 	var known fileFields
 	extra, zeros, err := decodeWithExtra(data, &known)
 	if err != nil {

@@ -42,3 +42,35 @@ func FuzzStatusRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// FuzzOnePassMatchesSlowPath holds the one-pass decoder to the
+// encoding/json path it stands in for: whatever it accepts, the slow path
+// accepts too, with the same value.
+func FuzzOnePassMatchesSlowPath(f *testing.F) {
+	seed, err := os.ReadFile("testdata/seed-status.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
+	for _, s := range []string{
+		`{"ok":null,"error":"ASSEMBLY_EXPIRED","http_code":200}`,
+		`{"uploads":[{"id":"a","is_tus_file":false,"tus_upload_url":null,"meta":{"w":1}}],"x":[1, 2]}`,
+		`{"results":{"s":[{"id":"r","size":12,"queue_time":0.1}]},"bytes_expected":null}`,
+		`{"ok":"ASSEMBLY_EXECUTING","warnings":[{"level":"notice","msg":"m"}],"info":{"retryIn":1.5}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var fast Status
+		if !newDecoder(data).status(&fast) {
+			return
+		}
+		var slow Status
+		if err := slow.unmarshalSlow(data); err != nil {
+			t.Fatalf("one-pass decoder accepted %q, which encoding/json refuses: %v", data, err)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("one-pass and slow path differ on %q:\nfast %+v\nslow %+v", data, fast, slow)
+		}
+	})
+}

@@ -69,6 +69,19 @@ func (r Results) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads a JSON object of Step name to array of files,
 // remembering the key order. A null Step value counts as no results.
 func (r *Results) UnmarshalJSON(data []byte) error {
+	d := newDecoder(data)
+	d.skipSpace()
+	var nr Results
+	if d.results(&nr) && d.end() {
+		*r = nr
+		return nil
+	}
+	return r.unmarshalSlow(data)
+}
+
+// unmarshalSlow is UnmarshalJSON for the documents the one-pass decoder
+// leaves to encoding/json.
+func (r *Results) unmarshalSlow(data []byte) error {
 	*r = Results{}
 	if string(bytes.TrimSpace(data)) == "null" {
 		return nil

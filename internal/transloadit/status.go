@@ -71,6 +71,17 @@ type statusFields Status
 
 // UnmarshalJSON decodes a status, keeping unknown members in Extra.
 func (s *Status) UnmarshalJSON(data []byte) error {
+	var st Status
+	if newDecoder(data).status(&st) {
+		*s = st
+		return nil
+	}
+	return s.unmarshalSlow(data)
+}
+
+// unmarshalSlow is UnmarshalJSON for the documents the one-pass decoder
+// leaves to encoding/json.
+func (s *Status) unmarshalSlow(data []byte) error {
 	var known statusFields
 	extra, zeros, err := decodeWithExtra(data, &known)
 	if err != nil {
@@ -98,6 +109,11 @@ func (s *Status) SetExtra(key string, raw json.RawMessage) {
 // DecodeStatus decodes one status body. A body that is not a JSON object
 // gives an error wrapping ErrMalformedStatus.
 func DecodeStatus(body []byte) (*Status, error) {
+	// The one-pass decoder validates the body itself; going through
+	// json.Unmarshal would scan it twice more before UnmarshalJSON runs.
+	if st := new(Status); newDecoder(body).status(st) {
+		return st, nil
+	}
 	var s Status
 	if err := json.Unmarshal(body, &s); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformedStatus, err)

@@ -1,0 +1,420 @@
+package transloadit
+
+import (
+	"encoding"
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// decoder decodes a status, its files and its results in one pass over the
+// document. decodeWithExtra parses every object twice, and encoding/json
+// scans each nested value again before handing it to its UnmarshalJSON,
+// which for a status of 1,000 results meant a dozen passes over the bytes.
+//
+// The decoder only takes documents whose meaning it is sure of. It gives
+// up on anything else (a malformed or unusual document, a repeated member,
+// a member that differs from a known one only in case), and the caller then
+// decodes that object with encoding/json and decodeWithExtra, so the
+// subtle cases and every error message are theirs.
+type decoder struct {
+	scanner
+	names map[string]string // so the results of a status share one copy of each member name
+
+	// kept is scratch for decodeStruct, used as a stack: each object
+	// appends after what its enclosing objects kept, and truncates back.
+	kept []kept
+}
+
+func newDecoder(data []byte) *decoder {
+	return &decoder{scanner: scanner{data: data}}
+}
+
+// status decodes a document that is one status object into st, which must
+// be zero. On false, st holds garbage.
+func (d *decoder) status(st *Status) bool {
+	d.skipSpace()
+	extra, zeros, ok := d.decodeStruct(reflect.ValueOf((*statusFields)(st)).Elem(), statusKeys)
+	if !ok || !d.end() {
+		return false
+	}
+	st.Extra, st.zeros = extra, zeros
+	return true
+}
+
+// file decodes a file object into f, which must be zero, with the
+// adjustments File.UnmarshalJSON makes. On false, f holds garbage.
+func (d *decoder) file(f *File) bool {
+	extra, zeros, ok := d.decodeStruct(reflect.ValueOf((*fileFields)(f)).Elem(), fileKeys)
+	if !ok {
+		return false
+	}
+	f.Extra, f.zeros = extra, zeros
+	if string(f.Meta) == "null" {
+		f.Meta = nil
+		f.setExtra("meta", json.RawMessage("null"))
+	}
+	return true
+}
+
+// fileElem decodes one element of an array of files into f, which must be
+// zero. An element the decoder does not take is decoded from its bytes by
+// File.unmarshalSlow, as encoding/json would have, so that one odd file
+// does not cost the whole status its single pass.
+func (d *decoder) fileElem(f *File) bool {
+	start, depth := d.off, d.depth
+	if d.file(f) {
+		return true
+	}
+	d.off, d.depth = start, depth
+	raw, ok := d.value()
+	if !ok {
+		return false
+	}
+	*f = File{}
+	return f.unmarshalSlow(raw) == nil
+}
+
+// files decodes an array of files, or null, into *p, which must be nil.
+func (d *decoder) files(p *[]File) bool {
+	if d.peek() == 'n' {
+		return d.literal("null")
+	}
+	files := []File{}
+	ok := d.array(func() bool {
+		files = append(files, File{})
+		return d.fileElem(&files[len(files)-1])
+	})
+	*p = files
+	return ok
+}
+
+// results decodes a results object, or null, into r, which must be zero,
+// as Results.unmarshalSlow does.
+func (d *decoder) results(r *Results) bool {
+	if d.peek() == 'n' {
+		return d.literal("null")
+	}
+	var order []string
+	steps := make(map[string][]File)
+	ok := d.object(func(key []byte, escaped bool) bool {
+		step, ok := d.name(key, escaped)
+		if !ok {
+			return false
+		}
+		var files []File
+		ok = d.files(&files)
+		if _, dup := steps[step]; !dup {
+			order = append(order, step)
+		}
+		steps[step] = files
+		return ok
+	})
+	if ok {
+		*r = Results{order: order, steps: steps}
+	}
+	return ok
+}
+
+// name returns the value of a member's key.
+func (d *decoder) name(key []byte, escaped bool) (string, bool) {
+	s := key[1 : len(key)-1]
+	if !escaped && utf8.Valid(s) {
+		return d.intern(s), true
+	}
+	var name string
+	err := json.Unmarshal(key, &name)
+	return name, err == nil
+}
+
+func (d *decoder) intern(b []byte) string {
+	if s, ok := d.names[string(b)]; ok {
+		return s
+	}
+	if d.names == nil {
+		d.names = make(map[string]string)
+	}
+	s := string(b)
+	d.names[s] = s
+	return s
+}
+
+// kept is a member whose bytes the decoded value holds on to: an unknown
+// member for Extra, a named one that decoded to a zero value for zeros, or
+// the value of a kindRaw field.
+type kept struct {
+	name  string
+	raw   []byte
+	to    keptIn
+	index int // of the field, for keptField
+}
+
+type keptIn int
+
+const (
+	keptExtra keptIn = iota
+	keptZero
+	keptField
+)
+
+// decodeStruct decodes the object at the scanner into v, a zero struct
+// described by tk, and returns what decodeWithExtra returns.
+func (d *decoder) decodeStruct(v reflect.Value, tk *typeKeys) (extra, zeros map[string]json.RawMessage, ok bool) {
+	if tk.fields == nil {
+		return nil, nil, false
+	}
+	var seen uint64 // bit i: field i had its member
+	mark := len(d.kept)
+	defer func() { d.kept = d.kept[:mark] }()
+	ok = d.object(func(key []byte, escaped bool) bool {
+		name := key[1 : len(key)-1]
+		if escaped {
+			s, ok := d.name(key, escaped)
+			if !ok {
+				return false
+			}
+			name = []byte(s)
+		}
+		if f := tk.fields[string(name)]; f != nil {
+			bit := uint64(1) << f.index
+			if seen&bit != 0 {
+				return false // a repeated member: encoding/json merges the values in ways best left to it
+			}
+			seen |= bit
+			return d.field(v.Field(f.index), f)
+		}
+		if !isASCII(name) || tk.foldsToKnown(name) {
+			return false
+		}
+		raw, ok := d.value()
+		d.kept = append(d.kept, kept{name: d.intern(name), raw: raw, to: keptExtra})
+		return ok
+	})
+	if !ok {
+		return nil, nil, false
+	}
+	extra, zeros = store(v, d.kept[mark:])
+	return extra, zeros, true
+}
+
+// field decodes the value of a known member into its field fv.
+func (d *decoder) field(fv reflect.Value, f *field) bool {
+	start := d.off
+	if !d.fieldValue(fv, f.kind) {
+		return false
+	}
+	raw := d.data[start:d.off]
+	switch {
+	case f.kind == kindRaw:
+		d.kept = append(d.kept, kept{raw: raw, to: keptField, index: f.index})
+	case f.omittable && fv.IsZero():
+		d.kept = append(d.kept, kept{name: f.name, raw: raw, to: keptZero})
+	}
+	return true
+}
+
+func (d *decoder) fieldValue(fv reflect.Value, kind fieldKind) bool {
+	c := d.peek()
+	switch {
+	case kind == kindString && c == '"':
+		return d.stringField(fv)
+	case kind == kindBool && c == 't':
+		fv.SetBool(true)
+		return d.literal("true")
+	case kind == kindBool && c == 'f':
+		return d.literal("false")
+	case kind == kindInt && (c == '-' || isDigit(c)):
+		return d.intField(fv)
+	case (kind == kindString || kind == kindBool || kind == kindInt) && c == 'n':
+		return d.literal("null") // encoding/json leaves a non-pointer field alone on null
+	case kind == kindRaw:
+		_, ok := d.value() // stored once the object is done
+		return ok
+	case kind == kindFiles:
+		return d.files(fv.Addr().Interface().(*[]File))
+	case kind == kindResults:
+		return d.results(fv.Addr().Interface().(*Results))
+	}
+	raw, ok := d.value()
+	return ok && json.Unmarshal(raw, fv.Addr().Interface()) == nil
+}
+
+func (d *decoder) stringField(fv reflect.Value) bool {
+	start := d.off
+	escaped, ok := d.str()
+	if !ok {
+		return false
+	}
+	raw := d.data[start:d.off]
+	if s := raw[1 : len(raw)-1]; !escaped && utf8.Valid(s) {
+		fv.SetString(string(s))
+		return true
+	}
+	return json.Unmarshal(raw, fv.Addr().Interface()) == nil
+}
+
+func (d *decoder) intField(fv reflect.Value) bool {
+	start := d.off
+	if !d.number() {
+		return false
+	}
+	raw := d.data[start:d.off]
+	if n, ok := parseInt(raw); ok && !fv.OverflowInt(n) {
+		fv.SetInt(n)
+		return true
+	}
+	return json.Unmarshal(raw, fv.Addr().Interface()) == nil
+}
+
+// parseInt parses an integer of at most 18 digits, which cannot overflow
+// an int64; anything else is left to encoding/json.
+func parseInt(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if !isDigit(c) {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// store copies the kept members, compacted, into one buffer for the whole
+// object, so a file costs one allocation for them rather than one each,
+// and none of them aliases the document.
+func store(v reflect.Value, keep []kept) (extra, zeros map[string]json.RawMessage) {
+	n, nExtra, nZeros := 0, 0, 0
+	for _, k := range keep {
+		n += len(k.raw)
+		switch k.to {
+		case keptExtra:
+			nExtra++
+		case keptZero:
+			nZeros++
+		}
+	}
+	if nExtra > 0 {
+		extra = make(map[string]json.RawMessage, nExtra)
+	}
+	if nZeros > 0 {
+		zeros = make(map[string]json.RawMessage, nZeros)
+	}
+	buf := make([]byte, 0, n)
+	for _, k := range keep {
+		start := len(buf)
+		buf = appendCompact(buf, k.raw)
+		raw := json.RawMessage(buf[start:len(buf):len(buf)]) // full, so appending to one value never overwrites the next
+		switch k.to {
+		case keptExtra:
+			extra[k.name] = raw
+		case keptZero:
+			zeros[k.name] = raw
+		case keptField:
+			v.Field(k.index).SetBytes(raw)
+		}
+	}
+	return extra, zeros
+}
+
+// field is a struct field the one-pass decoder fills.
+type field struct {
+	name      string
+	index     int
+	omittable bool
+	kind      fieldKind
+}
+
+// fieldKind says how the one-pass decoder reads a field's value. For
+// anything but a plain literal of the expected type it falls back to
+// encoding/json on the value's bytes, so the kinds only add shortcuts.
+type fieldKind int
+
+const (
+	kindOther   fieldKind = iota // encoding/json, from the value's bytes
+	kindString                   // a string kind without custom decoding
+	kindBool                     // a bool kind without custom decoding
+	kindInt                      // a signed integer kind without custom decoding
+	kindRaw                      // json.RawMessage, kept compacted
+	kindFiles                    // []File
+	kindResults                  // Results
+)
+
+// fieldsMax is how many fields the one-pass decoder tracks in its bit set
+// of members seen.
+const fieldsMax = 64
+
+var (
+	fileKeys   = keysOf(reflect.TypeFor[fileFields]())
+	statusKeys = keysOf(reflect.TypeFor[statusFields]())
+)
+
+var (
+	unmarshalerType     = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+func kindOf(t reflect.Type, opts string) fieldKind {
+	switch t {
+	case reflect.TypeFor[json.RawMessage]():
+		return kindRaw
+	case reflect.TypeFor[[]File]():
+		return kindFiles
+	case reflect.TypeFor[Results]():
+		return kindResults
+	}
+	p := reflect.PointerTo(t)
+	if slices.Contains(strings.Split(opts, ","), "string") || p.Implements(unmarshalerType) || p.Implements(textUnmarshalerType) {
+		return kindOther
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return kindString
+	case reflect.Bool:
+		return kindBool
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return kindInt
+	}
+	return kindOther
+}
+
+// foldsToKnown reports whether an unknown ASCII name equals a known one
+// when case is ignored, as encoding/json matches names. Such a document is
+// left to decodeWithExtra, which has the rules for it.
+func (tk *typeKeys) foldsToKnown(name []byte) bool {
+	var buf [32]byte
+	if len(name) > tk.longest {
+		return false
+	}
+	if len(name) > len(buf) {
+		return true // cannot tell without allocating; decodeWithExtra can
+	}
+	lower := buf[:len(name)]
+	for i, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
+	return tk.lower[string(lower)]
+}
