@@ -17,6 +17,7 @@ import (
 	"github.com/tlbridge/tlbridge/bridge"
 	"github.com/tlbridge/tlbridge/internal/transloadittest"
 	"github.com/tlbridge/tlbridge/poller"
+	"github.com/tlbridge/tlbridge/schemas/schematest"
 )
 
 // httpAPI is the HTTP handler over a real Manager (simulator + memory
@@ -61,6 +62,9 @@ func newHTTPAPI(t *testing.T, o httpAPIOptions) *httpAPI {
 		}
 		if err := pub.Close(ctx); err != nil {
 			t.Errorf("publisher Close: %v", err)
+		}
+		for _, msg := range pub.Messages() {
+			schematest.Check(t, msg.Data)
 		}
 	})
 	return &httpAPI{srv: srv, m: m, ts: ts}

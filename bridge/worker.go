@@ -97,6 +97,7 @@ type loop struct {
 	streaming bool
 	streamOff bool // the stream ended for good; poll only
 	notFound  time.Time
+	failures  int // consecutive failed fetches
 	pubFailed bool
 }
 
@@ -125,6 +126,10 @@ func (l *loop) fetch(ctx context.Context) (*transloadit.Status, error) {
 	st, err := l.w.m.cfg.Poller.Fetch(ctx, l.target)
 	if err == nil {
 		l.notFound = time.Time{}
+		if l.failures > 0 {
+			l.w.log.Info("status fetch recovered", zap.Int("failures", l.failures))
+			l.failures = 0
+		}
 	}
 	return st, err
 }
@@ -145,7 +150,13 @@ func (l *loop) fetchFailed(ctx context.Context, err error) string {
 			return l.giveUp("failed", "assembly not found upstream")
 		}
 	}
-	l.w.log.Warn("status fetch failed", zap.Error(err))
+	// A failure that repeats is logged once; the recovery says how long
+	// it lasted.
+	if l.failures++; l.failures == 1 {
+		l.w.log.Warn("status fetch failed; retrying", zap.Error(err))
+	} else {
+		l.w.log.Debug("status fetch failed again", zap.Int("failures", l.failures), zap.Error(err))
+	}
 	return ""
 }
 
