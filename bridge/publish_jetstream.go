@@ -264,15 +264,7 @@ func (p *JetStreamPublisher) succeeded(m Message, ack *jetstream.PubAck) {
 }
 
 func (p *JetStreamPublisher) failed(m Message, err error, retrying bool) {
-	log := p.cfg.Logger.Debug
-	if p.fails.failed() || !retrying {
-		log = p.cfg.Logger.Warn
-	}
-	log("publish attempt failed", zap.String("subject", m.Subject), zap.String("id", m.ID),
-		zap.Bool("retrying", retrying), zap.Error(err))
-	if p.cfg.Observer != nil {
-		p.cfg.Observer.PublishFailed(m, err, retrying)
-	}
+	reportFailure(p.cfg.Logger, &p.fails, p.cfg.Observer, m, err, retrying)
 }
 
 // Close stops accepting messages and waits until every call has returned

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"go.uber.org/zap"
 )
 
 // Message is one event on its way to NATS.
@@ -242,6 +243,20 @@ func (f *failureLog) succeeded() int {
 	n := f.failures
 	f.failures = 0
 	return n
+}
+
+// reportFailure logs a failed attempt (the first of a run, or a final
+// one, as a warning; the others at debug) and tells the observer.
+func reportFailure(log *zap.Logger, fails *failureLog, obs PublishObserver, m Message, err error, retrying bool) {
+	logf := log.Debug
+	if fails.failed() || !retrying {
+		logf = log.Warn
+	}
+	logf("publish attempt failed", zap.String("subject", m.Subject), zap.String("id", m.ID),
+		zap.Bool("retrying", retrying), zap.Error(err))
+	if obs != nil {
+		obs.PublishFailed(m, err, retrying)
+	}
 }
 
 // keyLanes serialises work per Key: at most one holder per Key at a time.

@@ -112,6 +112,17 @@ func loadConfig() (Config, error) {
 	return cfg, cfg.validate()
 }
 
+// loadCheckedConfig is loadConfig plus a check that every file the
+// configuration names (credentials, keys, certificates) can be read, so a
+// missing file stops start-up instead of the first connect.
+func loadCheckedConfig() (Config, error) {
+	cfg, err := loadConfig()
+	if err == nil {
+		err = cfg.checkFiles()
+	}
+	return cfg, err
+}
+
 // unknownVars lists set TLBRIDGE_* variables that configure nothing,
 // which usually are typos worth a warning.
 func unknownVars() []string {

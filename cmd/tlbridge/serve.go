@@ -39,10 +39,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "tlbridge serve: unexpected argument %q (configuration comes from TLBRIDGE_* variables)\n", fs.Arg(0))
 		return exitUsage
 	}
-	cfg, err := loadConfig()
-	if err == nil {
-		err = cfg.checkFiles()
-	}
+	cfg, err := loadCheckedConfig()
 	if err != nil {
 		return configFailure(stderr, err)
 	}

@@ -54,10 +54,7 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "tlbridge watch: %v\n", err)
 		return exitUsage
 	}
-	cfg, err := loadConfig()
-	if err == nil {
-		err = cfg.checkFiles()
-	}
+	cfg, err := loadCheckedConfig()
 	if err != nil {
 		return configFailure(stderr, err)
 	}
