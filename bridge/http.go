@@ -23,6 +23,9 @@ type HTTPConfig struct {
 	Ready func() error
 	// Metrics serves /metrics; nil leaves /metrics unrouted (404).
 	Metrics http.Handler
+	// NotifySecret is the Transloadit Auth Secret that signs notifications
+	// to /v1/notify; empty refuses every notification.
+	NotifySecret string
 }
 
 // NewHTTPHandler returns the bridge's HTTP API:
@@ -34,13 +37,14 @@ type HTTPConfig struct {
 //	GET    /v1/watches        {"watches": [WatchInfo...]}
 //	GET    /v1/watches/{id}   WatchInfo
 //	DELETE /v1/watches/{id}   WatchReply
+//	POST   /v1/notify         a Transloadit notification (see [Manager.Notify])
 //
 // A new watch answers 201, an existing one 200 (the request is
 // idempotent). Refusals carry a WatchReply with the error code and the
 // status of [WatchError.HTTPStatus]: 400, 401, 403, 404, 429 or 503; a body
 // over 64 KiB answers 413. The handler is safe for concurrent use.
 func NewHTTPHandler(m *Manager, cfg HTTPConfig) http.Handler {
-	h := &httpAPI{m: m, ready: cfg.Ready}
+	h := &httpAPI{m: m, ready: cfg.Ready, notifySecret: cfg.NotifySecret}
 	if cfg.Token != "" {
 		sum := sha256.Sum256([]byte(cfg.Token))
 		h.tokenSum = sum[:]
@@ -55,13 +59,17 @@ func NewHTTPHandler(m *Manager, cfg HTTPConfig) http.Handler {
 	mux.Handle("GET /v1/watches", h.auth(h.listWatches))
 	mux.Handle("GET /v1/watches/{id}", h.auth(h.getWatch))
 	mux.Handle("DELETE /v1/watches/{id}", h.auth(h.deleteWatch))
+	// Transloadit cannot send our bearer token; the signature is the
+	// notification's authentication.
+	mux.HandleFunc("POST /v1/notify", h.notify)
 	return mux
 }
 
 type httpAPI struct {
-	m        *Manager
-	ready    func() error
-	tokenSum []byte // SHA-256 of the bearer token; nil when none is required
+	m            *Manager
+	ready        func() error
+	tokenSum     []byte // SHA-256 of the bearer token; nil when none is required
+	notifySecret string
 }
 
 func (h *httpAPI) healthz(w http.ResponseWriter, _ *http.Request) {

@@ -143,23 +143,23 @@ func (m *Manager) Watch(_ context.Context, req WatchRequest) (WatchReply, error)
 	ok := WatchReply{OK: true, AssemblyID: req.AssemblyID, Subject: m.SubjectFor(req.AssemblyID)}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	switch {
-	case m.closed:
-		err := &WatchError{CodeShuttingDown, "the bridge is shutting down"}
-		return ErrorReply(err), err
-	case m.watches[req.AssemblyID] != nil:
+	if m.watches[req.AssemblyID] != nil && !m.closed {
 		return ok, nil
-	case len(m.watches) >= m.cfg.MaxWatches:
-		err := &WatchError{CodeTooManyWatches, fmt.Sprintf("at most %d watches", m.cfg.MaxWatches)}
+	}
+	if err := m.refuseLocked(); err != nil {
 		return ErrorReply(err), err
 	}
-	w := newWorker(m, req)
-	m.watches[req.AssemblyID] = w
-	delete(m.finished, req.AssemblyID)
+	m.startLocked(newWorker(m, req))
+	return ok, nil
+}
+
+// startLocked registers w and runs it. m.mu must be held.
+func (m *Manager) startLocked(w *worker) {
+	m.watches[w.id] = w
+	delete(m.finished, w.id)
 	m.wg.Add(1)
 	m.cfg.Metrics.watchDelta(1)
 	go m.runWorker(w)
-	return ok, nil
 }
 
 func (m *Manager) runWorker(w *worker) {

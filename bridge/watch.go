@@ -66,7 +66,7 @@ func (e *WatchError) HTTPStatus() int {
 		return http.StatusNotFound
 	case CodeUnauthorized:
 		return http.StatusUnauthorized
-	case CodeURLNotAllowed:
+	case CodeURLNotAllowed, CodeInvalidSignature:
 		return http.StatusForbidden
 	}
 	return http.StatusBadRequest

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/poller"
+	"github.com/tlbridge/tlbridge/schemas"
 	"github.com/tlbridge/tlbridge/stream"
 )
 
@@ -29,6 +30,12 @@ type worker struct {
 	cancel context.CancelFunc // set before run starts; stops this watch
 	ctx    context.Context
 	done   chan struct{} // closed by the manager after run returned
+	// seed, when set, is a status from a notification that started the
+	// watch: it stands in for the first fetch.
+	seed *transloadit.Status
+	// notes carries statuses from later notifications; it holds the latest
+	// only, which is enough since a status includes all before it.
+	notes chan *transloadit.Status
 
 	mu        sync.Mutex // guards state, streaming, events
 	state     string
@@ -40,7 +47,8 @@ type worker struct {
 func newWorker(m *Manager, req WatchRequest) *worker {
 	w := &worker{
 		m: m, id: req.AssemblyID, req: req, done: make(chan struct{}), started: time.Now(),
-		log: m.log.With(zap.String("assembly_id", req.AssemblyID)),
+		notes: make(chan *transloadit.Status, 1),
+		log:   m.log.With(zap.String("assembly_id", req.AssemblyID)),
 		norm: NewNormalizer(NormalizerConfig{
 			AssemblyID: req.AssemblyID, Prefix: m.cfg.Prefix,
 			Source: "tlbridge/" + m.cfg.Instance, MaxPayload: m.cfg.MaxPayload,
@@ -51,6 +59,22 @@ func newWorker(m *Manager, req WatchRequest) *worker {
 }
 
 func (w *worker) stop() { w.cancel() }
+
+// deliver hands a notified status to the worker without blocking,
+// replacing one it has not read yet.
+func (w *worker) deliver(st *transloadit.Status) {
+	for {
+		select {
+		case w.notes <- st:
+			return
+		default:
+		}
+		select {
+		case <-w.notes:
+		default:
+		}
+	}
+}
 
 func (w *worker) info() WatchInfo {
 	w.mu.Lock()
@@ -77,11 +101,15 @@ func (w *worker) run(_ context.Context, pubCtx context.Context) string {
 	ttl := time.NewTimer(w.m.cfg.WatchTTL)
 	defer ttl.Stop()
 
-	st, outcome := l.firstStatus(ctx, ttl.C)
-	if outcome != "" {
-		return outcome
+	st, source := w.seed, schemas.SourceNotify
+	if st == nil {
+		var outcome string
+		if st, outcome = l.firstStatus(ctx, ttl.C); outcome != "" {
+			return outcome
+		}
+		source = schemas.SourcePoll
 	}
-	if l.observeStatus(st) {
+	if l.observeStatus(st, source) {
 		return l.outcome
 	}
 	msgs, stopStream := l.startStream(ctx, st)
@@ -170,10 +198,10 @@ func (l *loop) giveUp(reason, detail string) string {
 
 // observeStatus feeds a full status to the normalizer and publishes what
 // it implies; it reports whether the watch is over.
-func (l *loop) observeStatus(st *transloadit.Status) bool {
+func (l *loop) observeStatus(st *transloadit.Status, source string) bool {
 	now := time.Now()
 	l.w.setState(string(st.OK))
-	l.publish(l.w.norm.Observe(Observation{Source: "poll", At: now, Status: st}), now)
+	l.publish(l.w.norm.Observe(Observation{Source: source, At: now, Status: st}), now)
 	return l.finished(st.Outcome())
 }
 
@@ -182,7 +210,7 @@ func (l *loop) observeUpdate(u *stream.Update) bool {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	l.publish(l.w.norm.Observe(Observation{Source: "sse", At: at, Update: u}), at)
+	l.publish(l.w.norm.Observe(Observation{Source: schemas.SourceSSE, At: at, Update: u}), at)
 	return l.w.norm.Done()
 }
 

@@ -41,6 +41,11 @@ func (l *loop) loop(ctx context.Context, ttl <-chan time.Time, msgs <-chan strea
 				return l.outcome
 			}
 			poll.Reset(l.pollEvery())
+		case st := <-l.w.notes:
+			// A notification is a whole status, signed by Transloadit.
+			if l.observeStatus(st, schemas.SourceNotify) {
+				return l.outcome
+			}
 		}
 		if l.pubFailed {
 			return OutcomeStopped
@@ -66,7 +71,7 @@ func (l *loop) poll(ctx context.Context) bool {
 		}
 		return false
 	}
-	return l.observeStatus(st)
+	return l.observeStatus(st, schemas.SourcePoll)
 }
 
 // handleStream applies one message of the stream goroutine and reports

@@ -332,9 +332,10 @@ func (a *app) startHTTP() error {
 	errLog, _ := zap.NewStdLogAt(a.log.Named("http"), zapcore.WarnLevel)
 	a.httpSrv = &http.Server{
 		Handler: bridge.NewHTTPHandler(a.mgr, bridge.HTTPConfig{
-			Token:   string(a.cfg.HTTPToken),
-			Ready:   a.ready,
-			Metrics: promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}),
+			Token:        string(a.cfg.HTTPToken),
+			Ready:        a.ready,
+			Metrics:      promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}),
+			NotifySecret: string(a.cfg.AuthSecret),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

@@ -62,7 +62,7 @@ type Config struct {
 	HTTPAddr      string        `split_words:"true" desc:"listen address of /healthz, /readyz, /metrics and the HTTP API"`
 	HTTPToken     Secret        `split_words:"true" desc:"bearer token the HTTP API requires; empty allows anyone"`
 	AuthKey       string        `split_words:"true" desc:"Transloadit auth key"`
-	AuthSecret    Secret        `split_words:"true" desc:"Transloadit auth secret"`
+	AuthSecret    Secret        `split_words:"true" desc:"Transloadit auth secret; verifies notifications to /v1/notify"`
 	Instance      string        `split_words:"true" desc:"instance name in event sources (tlbridge/<instance>); empty uses the host name"`
 	DataDir       string        `split_words:"true" desc:"directory of the embedded NATS server's storage"`
 	LogLevel      string        `split_words:"true" desc:"debug, info, warn or error"`
