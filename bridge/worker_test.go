@@ -86,8 +86,10 @@ func TestWorkerSurvivesStreamDrops(t *testing.T) {
 		t.Fatalf("outcome = %q; want completed", got)
 	}
 	bridgetest.CheckLifecycle(t, testPrefix, h.final(t, st.AssemblyID), h.events(t, st.AssemblyID))
-	if n := h.srv.StreamConnections(st.AssemblyID); n < 2 {
-		t.Errorf("stream connections = %d; want a reconnect after the drop", n)
+	// Whether the stream came back before the Assembly ended depends on the
+	// reconnect backoff; that the drop happened and nothing was lost does not.
+	if n := h.srv.Counters().StreamsDropped; n < 1 {
+		t.Errorf("streams dropped = %d; want the fault to have fired", n)
 	}
 }
 
