@@ -51,7 +51,7 @@ func testJetStreamConfig(t *testing.T) bridge.JetStreamConfig {
 // reconnect wait, and closes the connection when the test ends.
 func connect(t *testing.T, url string) *nats.Conn {
 	t.Helper()
-	nc, err := bridge.Connect(t.Context(), bridge.NATSConfig{URL: url, ReconnectWait: 50 * time.Millisecond}, zaptest.NewLogger(t))
+	nc, err := bridge.Connect(t.Context(), bridge.NATSConfig{URL: url, ReconnectWait: 50 * time.Millisecond}, afterTestLogger(t))
 	if err != nil {
 		t.Fatalf("Connect(%s) = %v", url, err)
 	}
@@ -691,7 +691,7 @@ func startServer(t *testing.T, opts *server.Options) string {
 
 func connectWith(t *testing.T, cfg bridge.NATSConfig) *nats.Conn {
 	t.Helper()
-	nc, err := bridge.Connect(t.Context(), cfg, zaptest.NewLogger(t))
+	nc, err := bridge.Connect(t.Context(), cfg, afterTestLogger(t))
 	if err != nil {
 		t.Fatalf("Connect = %v", err)
 	}
