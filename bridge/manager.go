@@ -46,6 +46,9 @@ type ManagerConfig struct {
 	DisableStream bool
 	// HTTPClient is used for update streams; nil means a default client.
 	HTTPClient *http.Client
+	// Clock drives the watches' timers (poll period, TTL, not-found grace);
+	// if nil, real time. The Poller has its own.
+	Clock poller.Clock
 	// Metrics may be nil.
 	Metrics *Metrics
 	// Logger may be nil.
@@ -125,6 +128,9 @@ func setManagerDefaults(c *ManagerConfig) {
 	}
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
+	}
+	if c.Clock == nil {
+		c.Clock = poller.SystemClock()
 	}
 }
 

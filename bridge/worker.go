@@ -46,7 +46,7 @@ type worker struct {
 
 func newWorker(m *Manager, req WatchRequest) *worker {
 	w := &worker{
-		m: m, id: req.AssemblyID, req: req, done: make(chan struct{}), started: time.Now(),
+		m: m, id: req.AssemblyID, req: req, done: make(chan struct{}), started: m.cfg.Clock.Now(),
 		notes: make(chan *transloadit.Status, 1),
 		log:   m.log.With(zap.String("assembly_id", req.AssemblyID)),
 		norm: NewNormalizer(NormalizerConfig{
@@ -98,13 +98,13 @@ func (w *worker) run(_ context.Context, pubCtx context.Context) string {
 	defer w.cancel()
 	ctx := w.ctx
 	l := &loop{w: w, pubCtx: pubCtx, target: poller.Target{AssemblyID: w.id, StatusURL: w.req.AssemblySSLURL}}
-	ttl := time.NewTimer(w.m.cfg.WatchTTL)
+	ttl := w.m.cfg.Clock.NewTimer(w.m.cfg.WatchTTL)
 	defer ttl.Stop()
 
 	st, source := w.seed, schemas.SourceNotify
 	if st == nil {
 		var outcome string
-		if st, outcome = l.firstStatus(ctx, ttl.C); outcome != "" {
+		if st, outcome = l.firstStatus(ctx, ttl.C()); outcome != "" {
 			return outcome
 		}
 		source = schemas.SourcePoll
@@ -114,7 +114,7 @@ func (w *worker) run(_ context.Context, pubCtx context.Context) string {
 	}
 	msgs, stopStream := l.startStream(ctx, st)
 	defer stopStream()
-	return l.loop(ctx, ttl.C, msgs)
+	return l.loop(ctx, ttl.C(), msgs)
 }
 
 type loop struct {
@@ -140,12 +140,8 @@ func (l *loop) firstStatus(ctx context.Context, ttl <-chan time.Time) (*transloa
 		if o := l.fetchFailed(ctx, err); o != "" {
 			return nil, o
 		}
-		select {
-		case <-ctx.Done():
-			return nil, OutcomeStopped
-		case <-ttl:
-			return nil, l.giveUp("expired", "watch TTL reached before the Assembly was seen")
-		case <-time.After(l.w.m.cfg.PollInterval):
+		if o := l.waitRetry(ctx, ttl); o != "" {
+			return nil, o
 		}
 	}
 }
@@ -162,6 +158,23 @@ func (l *loop) fetch(ctx context.Context) (*transloadit.Status, error) {
 	return st, err
 }
 
+// waitRetry waits one poll period before the first status is fetched
+// again; it returns the outcome that ends the watch meanwhile, or "".
+func (l *loop) waitRetry(ctx context.Context, ttl <-chan time.Time) string {
+	t := l.w.m.cfg.Clock.NewTimer(l.w.m.cfg.PollInterval)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return OutcomeStopped
+	case <-ttl:
+		return l.giveUp("expired", "watch TTL reached before the Assembly was seen")
+	case <-t.C():
+		return ""
+	}
+}
+
+func (l *loop) now() time.Time { return l.w.m.cfg.Clock.Now() }
+
 // fetchFailed decides what a failed fetch means: "" to keep going, or the
 // outcome that ends the watch.
 func (l *loop) fetchFailed(ctx context.Context, err error) string {
@@ -172,9 +185,9 @@ func (l *loop) fetchFailed(ctx context.Context, err error) string {
 		return l.giveUp("failed", err.Error())
 	case errors.Is(err, poller.ErrAssemblyNotFound):
 		if l.notFound.IsZero() {
-			l.notFound = time.Now()
+			l.notFound = l.now()
 		}
-		if time.Since(l.notFound) >= l.w.m.cfg.NotFoundGrace {
+		if l.now().Sub(l.notFound) >= l.w.m.cfg.NotFoundGrace {
 			return l.giveUp("failed", "assembly not found upstream")
 		}
 	}
@@ -189,7 +202,8 @@ func (l *loop) fetchFailed(ctx context.Context, err error) string {
 }
 
 func (l *loop) giveUp(reason, detail string) string {
-	l.publish(l.w.norm.GiveUp(reason, time.Now(), detail), time.Now())
+	now := l.now()
+	l.publish(l.w.norm.GiveUp(reason, now, detail), now)
 	if reason == "expired" {
 		return OutcomeExpired
 	}
@@ -199,7 +213,7 @@ func (l *loop) giveUp(reason, detail string) string {
 // observeStatus feeds a full status to the normalizer and publishes what
 // it implies; it reports whether the watch is over.
 func (l *loop) observeStatus(st *transloadit.Status, source string) bool {
-	now := time.Now()
+	now := l.now()
 	l.w.setState(string(st.OK))
 	l.publish(l.w.norm.Observe(Observation{Source: source, At: now, Status: st}), now)
 	return l.finished(st.Outcome())
@@ -208,7 +222,7 @@ func (l *loop) observeStatus(st *transloadit.Status, source string) bool {
 func (l *loop) observeUpdate(u *stream.Update) bool {
 	at := u.ReceivedAt
 	if at.IsZero() {
-		at = time.Now()
+		at = l.now()
 	}
 	l.publish(l.w.norm.Observe(Observation{Source: schemas.SourceSSE, At: at, Update: u}), at)
 	return l.w.norm.Done()

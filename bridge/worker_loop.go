@@ -20,8 +20,14 @@ const streamBuffer = 64
 // loop is the worker's select loop, one case per source of news. It is
 // long because the protocol is sequential; each case is one small step.
 func (l *loop) loop(ctx context.Context, ttl <-chan time.Time, msgs <-chan streamMsg) string {
-	poll := time.NewTimer(l.pollEvery())
-	defer poll.Stop()
+	clock := l.w.m.cfg.Clock
+	poll := clock.NewTimer(l.pollEvery())
+	defer func() { poll.Stop() }()
+	// reset restarts the poll period; the Clock's timers are one-shot.
+	reset := func() {
+		poll.Stop()
+		poll = clock.NewTimer(l.pollEvery())
+	}
 	defer l.setStreaming(false)
 	for {
 		select {
@@ -35,12 +41,12 @@ func (l *loop) loop(ctx context.Context, ttl <-chan time.Time, msgs <-chan strea
 			if l.handleStream(ctx, m) {
 				return l.outcome
 			}
-			poll.Reset(l.pollEvery())
-		case <-poll.C:
+			reset()
+		case <-poll.C():
 			if l.poll(ctx) {
 				return l.outcome
 			}
-			poll.Reset(l.pollEvery())
+			reset()
 		case st := <-l.w.notes:
 			// A notification is a whole status, signed by Transloadit.
 			if l.observeStatus(st, schemas.SourceNotify) {
@@ -206,7 +212,7 @@ func (l *loop) publishOne(ev schemas.Event, observed time.Time) {
 		l.pubFailed = true
 		return
 	}
-	metrics.published(string(ev.Type), time.Since(observed))
+	metrics.published(string(ev.Type), l.now().Sub(observed))
 	w.mu.Lock()
 	w.events++
 	w.mu.Unlock()

@@ -125,18 +125,6 @@ func TestUnknownAssemblyFailsTheWatch(t *testing.T) {
 	}
 }
 
-func TestWatchTTLExpires(t *testing.T) {
-	h := newHarness(t, modeSSE, func(c *bridge.ManagerConfig) { c.WatchTTL = 300 * time.Millisecond })
-	st := h.create(t, transloadittest.Script{Tick: time.Hour}) // never progresses
-	if got := h.watch(t, st); got != bridge.OutcomeExpired {
-		t.Fatalf("outcome = %q; want %q", got, bridge.OutcomeExpired)
-	}
-	evs := h.events(t, st.AssemblyID)
-	if len(evs) == 0 || evs[len(evs)-1].Type != schemas.TypeWatchExpired {
-		t.Fatalf("events = %v; want watch.expired last", types(evs))
-	}
-}
-
 func TestEventsHeldDuringPublisherOutage(t *testing.T) {
 	h := newHarness(t, modeSSE, nil)
 	h.pub.SetOutage(true)

@@ -27,6 +27,9 @@ var (
 	_ Timer = realTimer{}
 )
 
+// SystemClock returns the Clock of real time, the one a nil Clock means.
+func SystemClock() Clock { return realClock{} }
+
 type realClock struct{}
 
 func (realClock) Now() time.Time { return time.Now() }
