@@ -42,6 +42,10 @@ type ManagerConfig struct {
 	MaxWatches int
 	// MaxPayload bounds one event's encoded size; default 1 MiB.
 	MaxPayload int
+	// PayloadLimit, if set, is asked for the bound when a watch starts
+	// (e.g. the connection's current max_payload); a result <= 0 falls
+	// back to MaxPayload.
+	PayloadLimit func() int
 	// DisableStream makes every watch poll only.
 	DisableStream bool
 	// HTTPClient is used for update streams; nil means a default client.
@@ -134,6 +138,16 @@ func setManagerDefaults(c *ManagerConfig) {
 	}
 }
 
+// payloadLimit is the event size bound for a watch starting now.
+func (m *Manager) payloadLimit() int {
+	if m.cfg.PayloadLimit != nil {
+		if n := m.cfg.PayloadLimit(); n > 0 {
+			return n
+		}
+	}
+	return m.cfg.MaxPayload
+}
+
 // SubjectFor returns the wildcard subject of all events of one Assembly.
 func (m *Manager) SubjectFor(id string) string {
 	return fmt.Sprintf("%s.v1.assemblies.%s.>", m.cfg.Prefix, id)
@@ -174,8 +188,12 @@ func (m *Manager) runWorker(w *worker) {
 	m.cfg.Metrics.watchDelta(-1)
 	m.cfg.Poller.Forget(w.id)
 	m.mu.Lock()
-	delete(m.watches, w.id)
-	m.rememberLocked(w.id, outcome)
+	// An Unwatch may have let a new watch of the same Assembly take the
+	// slot already; that one's outcome is the one to remember.
+	if m.watches[w.id] == w {
+		delete(m.watches, w.id)
+		m.rememberLocked(w.id, outcome)
+	}
 	m.mu.Unlock()
 	close(w.done)
 	m.log.Info("watch ended", zap.String("assembly_id", w.id), zap.String("outcome", outcome))
@@ -201,6 +219,12 @@ func (m *Manager) rememberLocked(id, outcome string) {
 func (m *Manager) Unwatch(id string) bool {
 	m.mu.Lock()
 	w := m.watches[id]
+	if w != nil {
+		// Out of the table at once, so that a Watch right after starts a
+		// new worker instead of confirming the one that is stopping.
+		delete(m.watches, id)
+		m.rememberLocked(id, OutcomeStopped)
+	}
 	m.mu.Unlock()
 	if w == nil {
 		return false

@@ -68,6 +68,9 @@ func ConnectOptions(cfg NATSConfig, logger *zap.Logger) ([]nats.Option, error) {
 		// A pod that starts before NATS waits for it instead of crashing.
 		nats.RetryOnFailedConnect(true),
 		nats.MaxReconnects(-1),
+		// Without it, the same auth error twice in a row (an expired JWT, a
+		// credential being rotated) closes the connection for good.
+		nats.IgnoreAuthErrorAbort(),
 	}
 	if cfg.ReconnectWait > 0 {
 		opts = append(opts, nats.ReconnectWait(cfg.ReconnectWait))

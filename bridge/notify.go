@@ -26,6 +26,12 @@ func (m *Manager) Notify(_ context.Context, st *transloadit.Status) (WatchReply,
 		w.deliver(st)
 		return ok, nil
 	}
+	// Transloadit notifies when the Assembly ends, which is usually just
+	// after the watch itself saw the end: starting over would publish the
+	// whole history again.
+	if endedUpstream(m.finished[req.AssemblyID]) {
+		return ok, nil
+	}
 	if err := m.refuseLocked(); err != nil {
 		return ErrorReply(err), err
 	}
@@ -33,6 +39,16 @@ func (m *Manager) Notify(_ context.Context, st *transloadit.Status) (WatchReply,
 	w.seed = st
 	m.startLocked(w)
 	return ok, nil
+}
+
+// endedUpstream reports a watch outcome that means the Assembly itself
+// reached a terminal state (not that the bridge stopped watching).
+func endedUpstream(outcome string) bool {
+	switch outcome {
+	case OutcomeCompleted, OutcomeFailed, OutcomeCanceled, OutcomeAborted:
+		return true
+	}
+	return false
 }
 
 // refuseLocked says why no new worker may start, or nil. m.mu must be held.

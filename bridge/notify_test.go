@@ -180,3 +180,24 @@ func TestNotifyRefused(t *testing.T) {
 		t.Errorf("signature %q; want the sha384 form Transloadit sends", good["signature"])
 	}
 }
+
+// The notification Transloadit sends when an Assembly ends usually comes
+// after the watch saw the end itself; it must not publish the history again.
+func TestNotifyAfterTheWatchEnded(t *testing.T) {
+	h := newHarness(t, modeSSE, nil)
+	ts := notifyAPI(t, h, notifySecret)
+	st := h.create(t, transloadittest.Script{})
+	if got := h.watch(t, st); got != bridge.OutcomeCompleted {
+		t.Fatalf("outcome = %q", got)
+	}
+	published := len(h.pub.Messages())
+	if code, reply := postNotification(t, ts, false, signed(t, h.final(t, st.AssemblyID))); code != http.StatusOK || !reply.OK {
+		t.Fatalf("POST /v1/notify = %d %+v", code, reply)
+	}
+	if n := h.m.Active(); n != 0 {
+		t.Errorf("the late notification started %d watches; want none", n)
+	}
+	if got := len(h.pub.Messages()); got != published {
+		t.Errorf("the late notification published %d more events; want none", got-published)
+	}
+}

@@ -51,7 +51,7 @@ func newWorker(m *Manager, req WatchRequest) *worker {
 		log:   m.log.With(zap.String("assembly_id", req.AssemblyID)),
 		norm: NewNormalizer(NormalizerConfig{
 			AssemblyID: req.AssemblyID, Prefix: m.cfg.Prefix,
-			Source: "tlbridge/" + m.cfg.Instance, MaxPayload: m.cfg.MaxPayload,
+			Source: "tlbridge/" + m.cfg.Instance, MaxPayload: m.payloadLimit(),
 		}),
 	}
 	w.ctx, w.cancel = context.WithCancel(m.ctx)
@@ -225,10 +225,24 @@ func (l *loop) observeUpdate(u *stream.Update) bool {
 		at = l.now()
 	}
 	l.publish(l.w.norm.Observe(Observation{Source: schemas.SourceSSE, At: at, Update: u}), at)
-	return l.w.norm.Done()
+	// Only an assembly_error carrying the Assembly's whole failed status
+	// ends the events from the stream alone.
+	outcome := transloadit.OutcomeFailed
+	if u.Error != nil {
+		outcome = u.Error.Outcome()
+		l.w.setState(string(u.Error.OK))
+	}
+	return l.finished(outcome)
 }
 
+// finished reports whether the watch is over, and sets its outcome: the
+// terminal event was published, or publishing gave up (then the watch
+// merely stopped; its last events were not delivered).
 func (l *loop) finished(o transloadit.Outcome) bool {
+	if l.pubFailed {
+		l.outcome = OutcomeStopped
+		return true
+	}
 	if !l.w.norm.Done() {
 		return false
 	}

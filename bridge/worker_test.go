@@ -222,3 +222,48 @@ func types(evs []*schemas.Event) []schemas.Type {
 	}
 	return out
 }
+
+// A failure the stream reports with the Assembly's whole failed status
+// ends the watch as failed, without waiting for a poll.
+func TestStreamReportedFailure(t *testing.T) {
+	h := newHarness(t, modeSSE, func(c *bridge.ManagerConfig) { c.PollInterval = time.Hour })
+	st := h.create(t, transloadittest.Script{
+		// Slow enough that the stream, not the poll made on connect, is
+		// first to tell of the failure.
+		Tick: 400 * time.Millisecond, StartOnStream: true,
+		Steps: []transloadittest.Step{
+			{Name: ":original", Robot: "/upload/handle"},
+			{Name: "encoded", Robot: "/video/encode"},
+		},
+		FailStep: "encoded", FailCode: "INTERNAL_COMMAND_ERROR",
+	})
+	if got := h.watch(t, st); got != bridge.OutcomeFailed {
+		t.Fatalf("outcome = %q; want %q", got, bridge.OutcomeFailed)
+	}
+	evs := h.events(t, st.AssemblyID)
+	bridgetest.CheckLifecycle(t, testPrefix, h.final(t, st.AssemblyID), evs)
+	if last := evs[len(evs)-1]; last.Base().Source != schemas.SourceSSE {
+		t.Errorf("failed came from %s; want the stream (the test is meant to cover that path)", last.Base().Source)
+	}
+}
+
+// Unwatch frees the Assembly at once: a Watch right after starts a new
+// worker rather than confirming the one that is stopping.
+func TestWatchRightAfterUnwatch(t *testing.T) {
+	h := newHarness(t, modePoll, func(c *bridge.ManagerConfig) { c.PollInterval = time.Hour })
+	st := h.create(t, transloadittest.Script{Tick: time.Hour})
+	ctx := context.Background()
+	req := bridge.WatchRequest{AssemblyID: st.AssemblyID}
+	if _, err := h.m.Watch(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if !h.m.Unwatch(st.AssemblyID) {
+		t.Fatal("Unwatch = false")
+	}
+	if reply, err := h.m.Watch(ctx, req); err != nil || !reply.OK {
+		t.Fatalf("Watch after Unwatch = %+v, %v", reply, err)
+	}
+	if _, ok := h.m.Get(st.AssemblyID); !ok || h.m.Active() != 1 {
+		t.Fatalf("after Unwatch and Watch: watched = %v, active = %d; want one watch", ok, h.m.Active())
+	}
+}

@@ -284,9 +284,11 @@ func (a *app) startManager(metrics *bridge.Metrics) error {
 		AllowList: a.cfg.AllowList(),
 		Interval:  a.cfg.PollInterval,
 		MaxRPS:    a.cfg.MaxStatusRPS,
-		UserAgent: buildinfo.UserAgent(),
-		Logger:    a.log.Named("poller"),
-		OnRequest: func(outcome string) { metrics.UpstreamRequest("status", outcome) },
+		// Room for every watch, and for the ones winding down.
+		MaxTracked: a.cfg.MaxWatches + a.cfg.MaxWatches/4 + 64,
+		UserAgent:  buildinfo.UserAgent(),
+		Logger:     a.log.Named("poller"),
+		OnRequest:  func(outcome string) { metrics.UpstreamRequest("status", outcome) },
 		OnRateLimitWait: func(d time.Duration) {
 			metrics.RateLimitWait(d)
 		},
@@ -294,11 +296,12 @@ func (a *app) startManager(metrics *bridge.Metrics) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", errConfig, err)
 	}
-	maxPayload := 0
+	var payloadLimit func() int
 	if a.nc != nil {
-		// Zero until the first connect; the Manager then uses its default,
-		// which is the server's default too.
-		maxPayload = int(a.nc.MaxPayload())
+		// Asked for each new watch: zero until the first connect (the
+		// Manager then uses its default, the server's default too), the
+		// server's max_payload after.
+		payloadLimit = func() int { return int(a.nc.MaxPayload()) }
 	}
 	a.mgr, err = bridge.NewManager(bridge.ManagerConfig{
 		Poller:        p,
@@ -310,7 +313,7 @@ func (a *app) startManager(metrics *bridge.Metrics) error {
 		PollInterval:  a.cfg.PollInterval,
 		WatchTTL:      a.cfg.WatchTTL,
 		MaxWatches:    a.cfg.MaxWatches,
-		MaxPayload:    maxPayload,
+		PayloadLimit:  payloadLimit,
 		DisableStream: a.cfg.DisableStream,
 		Metrics:       metrics,
 		Logger:        a.log.Named("manager"),
@@ -396,7 +399,8 @@ func (a *app) shutdown() error {
 		}
 	}
 	if a.intake != nil {
-		fail("intake", a.intake.Unsubscribe())
+		// Drain answers the watch requests already received.
+		fail("intake", a.intake.Drain())
 	}
 	if a.httpSrv != nil {
 		fail("http", a.httpSrv.Shutdown(ctx))
