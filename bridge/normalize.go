@@ -217,6 +217,11 @@ func (n *Normalizer) observeStatus(b *normBatch, st *transloadit.Status) {
 	}
 	n.advance(st.OK)
 	b.state = string(st.OK)
+	if outcome == transloadit.OutcomeRunning {
+		// A lagging status (a poll answered by a node behind the stream)
+		// must not take the state back.
+		b.state = string(n.state)
+	}
 	if st.OK == transloadit.StateReplaying {
 		n.ensureExecution(b, true)
 	}
@@ -227,7 +232,7 @@ func (n *Normalizer) observeStatus(b *normBatch, st *transloadit.Status) {
 	n.uploads.diff(st.Uploads, &n.scanned, func(key string, f *transloadit.File) {
 		b.emit(schemas.TypeUploadFinished, "upload/"+key, "", &schemas.UploadFinished{Upload: normFile(f)})
 	})
-	if st.OK == transloadit.StateUploading && outcome == transloadit.OutcomeRunning {
+	if n.state == transloadit.StateUploading && outcome == transloadit.OutcomeRunning {
 		n.uploadProgress(b, st)
 	}
 	if st.UploadMetaDataExtracted {

@@ -977,6 +977,29 @@ func TestNormalizeStateNeverRegresses(t *testing.T) {
 	}
 }
 
+// TestNormalizeLaggingStatus: a poll answered from behind the stream
+// (still uploading, bytes still growing) neither takes the state back nor
+// reports upload progress after execution started.
+func TestNormalizeLaggingStatus(t *testing.T) {
+	n := newTestNormalizer()
+	lagging := normStatus(transloadit.StateUploading, []string{"u1"})
+	lagging.BytesReceived = 500
+	evs := normObserve(t, n,
+		normSSE(0, sseUpload("u0")),
+		normSSE(100, sseMessage(stream.KindUploadingFinished, stream.MsgUploadingFinished)),
+		normPoll(2000, lagging),
+	)
+	for _, ev := range evs {
+		if ev.Type == schemas.TypeUploadProgress {
+			t.Errorf("upload.progress after executing: %s", ev.ID)
+		}
+	}
+	last := evs[len(evs)-1]
+	if last.Type != schemas.TypeUploadFinished || last.Base().State != string(transloadit.StateExecuting) {
+		t.Errorf("upload from the lagging status: %s in state %q; want ASSEMBLY_EXECUTING", last.Type, last.Base().State)
+	}
+}
+
 // TestNormalizeEnvelope: configured prefix and source, time = observed_at,
 // and the base fields of data.
 func TestNormalizeEnvelope(t *testing.T) {
