@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -48,9 +50,13 @@ func (p *Poller) attempt(ctx context.Context, e *entry, id, url string, onMachin
 	if err != nil {
 		return verdict{kind: kindCanceled, err: err}
 	}
-	defer p.release(e)
+	var writes atomic.Int32
+	defer func() { p.release(e, int(writes.Load())) }()
 	actx, cancel := context.WithTimeout(ctx, p.cfg.RequestTimeout)
 	defer cancel()
+	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { writes.Add(1) },
+	})
 	v := p.roundTrip(actx, id, url, onMachine)
 	p.report(v.kind)
 	if ctx.Err() != nil {

@@ -52,9 +52,15 @@ func (h *history) start(now time.Time) {
 	h.idle = make(chan struct{})
 }
 
-func (h *history) end(now time.Time) {
-	h.ends[h.next] = now
-	h.next = (h.next + 1) % upstreamLimit
+// end records the request in flight as over. arrivals is how many times
+// it was written to the wire: net/http sends an idempotent GET again when
+// a reused connection dies under it, and the server may have seen both.
+// Each counts against the window.
+func (h *history) end(now time.Time, arrivals int) {
+	for range max(arrivals, 1) {
+		h.ends[h.next] = now
+		h.next = (h.next + 1) % upstreamLimit
+	}
 	h.lastEnd = now
 	h.inflight = false
 	close(h.idle)
@@ -110,8 +116,8 @@ func (p *Poller) acquire(ctx context.Context, e *entry) (time.Time, error) {
 	}
 }
 
-func (p *Poller) release(e *entry) {
+func (p *Poller) release(e *entry, arrivals int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	e.hist.end(p.clock.Now())
+	e.hist.end(p.clock.Now(), arrivals)
 }

@@ -17,7 +17,7 @@ func TestHistoryEarliest(t *testing.T) {
 		h := &history{}
 		for _, r := range reqs {
 			h.start(t0.Add(ms(r[0])))
-			h.end(t0.Add(ms(r[1])))
+			h.end(t0.Add(ms(r[1])), 1)
 		}
 		return h
 	}
@@ -59,7 +59,7 @@ func TestHistoryNeverAllowsFourInAWindow(t *testing.T) {
 			// The server stamps the request anywhere between start and end.
 			arrivals = append(arrivals, now.Add(time.Duration(rng.Float64()*float64(dur))))
 			now = now.Add(dur)
-			h.end(now)
+			h.end(now, 1)
 			now = now.Add(time.Duration(rng.Int64N(int64(300 * time.Millisecond))))
 		}
 		for i := 3; i < len(arrivals); i++ {
@@ -76,7 +76,7 @@ func TestHistoryQuiet(t *testing.T) {
 	if h.quiet(t0.Add(time.Hour)) {
 		t.Error("quiet with a request in flight = true; want false")
 	}
-	h.end(t0.Add(ms(10)))
+	h.end(t0.Add(ms(10)), 1)
 	if h.quiet(t0.Add(ms(500))) {
 		t.Error("quiet half a second after a request = true; want false")
 	}
@@ -157,5 +157,20 @@ func TestRetryHint(t *testing.T) {
 		if got := retryHint(tt.retryIn, tt.retryAfter, t0); got != tt.want {
 			t.Errorf("retryHint(%v, %q) = %v; want %v", tt.retryIn, tt.retryAfter, got, tt.want)
 		}
+	}
+}
+
+// A request the transport wrote twice (a retry on a dead keep-alive
+// connection) counts twice: two more requests may not follow within the
+// window.
+func TestHistoryCountsEveryArrival(t *testing.T) {
+	h := &history{}
+	h.start(t0)
+	h.end(t0.Add(ms(10)), 1)
+	h.start(t0.Add(ms(400)))
+	h.end(t0.Add(ms(410)), 2) // written twice
+	want := t0.Add(ms(10)).Add(upstreamWindow + windowMargin)
+	if got := h.earliest(0); !got.Equal(want) {
+		t.Errorf("earliest after 3 arrivals = %v; want %v (a window after the first)", got.Sub(t0), want.Sub(t0))
 	}
 }
