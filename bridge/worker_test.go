@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/tlbridge/tlbridge/bridge"
 	"github.com/tlbridge/tlbridge/bridge/bridgetest"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
@@ -257,6 +259,11 @@ func TestWatchRightAfterUnwatch(t *testing.T) {
 	if _, err := h.m.Watch(ctx, req); err != nil {
 		t.Fatal(err)
 	}
+	actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := h.srv.AwaitStatusRequests(actx, st.AssemblyID, 1); err != nil {
+		t.Fatal(err)
+	}
 	if !h.m.Unwatch(st.AssemblyID) {
 		t.Fatal("Unwatch = false")
 	}
@@ -265,5 +272,40 @@ func TestWatchRightAfterUnwatch(t *testing.T) {
 	}
 	if _, ok := h.m.Get(st.AssemblyID); !ok || h.m.Active() != 1 {
 		t.Fatalf("after Unwatch and Watch: watched = %v, active = %d; want one watch", ok, h.m.Active())
+	}
+	// The new worker starts with a fetch of its own.
+	if err := h.srv.AwaitStatusRequests(actx, st.AssemblyID, 2); err != nil {
+		t.Fatalf("no second worker fetched the status: %v", err)
+	}
+}
+
+// A watch whose events could not all be published, because shutdown cut
+// the wait for NATS short, stopped; it did not complete.
+func TestUndeliveredTerminalIsNotCompleted(t *testing.T) {
+	ended := make(chan string, 1)
+	reg := prometheus.NewRegistry()
+	h := newHarness(t, modePoll, func(c *bridge.ManagerConfig) {
+		c.OnWatchEnd = func(_, outcome string) { ended <- outcome }
+		c.Metrics = bridge.NewMetrics(reg)
+	})
+	h.pub.SetOutage(true)
+	st := h.create(t, transloadittest.Script{})
+	final := awaitTerminal(t, h, st.AssemblyID)
+	ctx := context.Background()
+	if _, err := h.m.Watch(ctx, bridge.WatchRequest{AssemblyID: final.AssemblyID}); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the worker holds its first event for NATS.
+	for deadline := time.Now().Add(10 * time.Second); gauge(t, reg, "tlbridge_publish_pending") == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the worker never tried to publish")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	sctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	_ = h.m.Shutdown(sctx)
+	if got := <-ended; got != bridge.OutcomeStopped {
+		t.Errorf("outcome = %q with nothing delivered; want %q", got, bridge.OutcomeStopped)
 	}
 }
