@@ -218,6 +218,10 @@ func awaitReady(ctx context.Context, a *app) error {
 	return nil
 }
 
+// demoSeen, when set (by tests), is given the bytes of every event the
+// demo's subscriber receives, so they can be checked against the schemas.
+var demoSeen func(data []byte)
+
 // subscribe follows every Assembly event on the stream with an ordered
 // consumer, as a consumer application would. stop ends the subscription
 // and waits for its goroutine.
@@ -247,6 +251,9 @@ func subscribe(ctx context.Context, nc *nats.Conn, cfg Config) (<-chan *schemas.
 			msg, err := it.Next()
 			if err != nil {
 				return // the iterator was stopped
+			}
+			if demoSeen != nil {
+				demoSeen(msg.Data())
 			}
 			ev, err := schemas.Decode(msg.Data())
 			if err != nil {

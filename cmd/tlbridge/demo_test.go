@@ -4,14 +4,33 @@ import (
 	"context"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/tlbridge/tlbridge/schemas/schematest"
 )
 
 // TestDemo runs the README's demo command end to end: exit 0, and a
 // summary naming every scripted Assembly with the terminal event its
 // script leads to.
 func TestDemo(t *testing.T) {
+	var mu sync.Mutex
+	var seen [][]byte
+	demoSeen = func(data []byte) {
+		mu.Lock()
+		seen = append(seen, data)
+		mu.Unlock()
+	}
+	t.Cleanup(func() { demoSeen = nil })
 	code, stdout, stderr := runCmd(t, context.Background(), "demo")
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) == 0 {
+		t.Error("the demo's subscriber saw no events")
+	}
+	for _, data := range seen {
+		schematest.Check(t, data)
+	}
 	if code != exitOK {
 		t.Fatalf("run(demo) = %d; want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
