@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
@@ -44,9 +43,7 @@ func handleWatchRequest(m *Manager, data []byte) WatchReply {
 	if err != nil {
 		return ErrorReply(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	reply, _ := m.Watch(ctx, req)
+	reply, _ := m.Watch(context.Background(), req)
 	return reply
 }
 

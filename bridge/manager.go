@@ -3,7 +3,6 @@ package bridge
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"sort"
 	"sync"
@@ -150,7 +149,12 @@ func (m *Manager) payloadLimit() int {
 
 // SubjectFor returns the wildcard subject of all events of one Assembly.
 func (m *Manager) SubjectFor(id string) string {
-	return fmt.Sprintf("%s.v1.assemblies.%s.>", m.cfg.Prefix, id)
+	return schemas.AssemblySubject(m.cfg.Prefix, id) + ".>"
+}
+
+// accepted is the reply to a watch request that was taken.
+func (m *Manager) accepted(id string) WatchReply {
+	return WatchReply{OK: true, AssemblyID: id, Subject: m.SubjectFor(id)}
 }
 
 // Watch starts watching an Assembly, or confirms an existing watch: the
@@ -160,7 +164,7 @@ func (m *Manager) Watch(_ context.Context, req WatchRequest) (WatchReply, error)
 	if err := req.validate(m.cfg.AllowList); err != nil {
 		return ErrorReply(err), err
 	}
-	ok := WatchReply{OK: true, AssemblyID: req.AssemblyID, Subject: m.SubjectFor(req.AssemblyID)}
+	ok := m.accepted(req.AssemblyID)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.watches[req.AssemblyID] != nil && !m.closed {
@@ -184,7 +188,7 @@ func (m *Manager) startLocked(w *worker) {
 
 func (m *Manager) runWorker(w *worker) {
 	defer m.wg.Done()
-	outcome := w.run(m.ctx, m.pubCtx)
+	outcome := w.run(m.pubCtx)
 	m.cfg.Metrics.watchDelta(-1)
 	m.cfg.Poller.Forget(w.id)
 	m.mu.Lock()

@@ -19,7 +19,7 @@ func (m *Manager) Notify(_ context.Context, st *transloadit.Status) (WatchReply,
 	if err := req.validate(m.cfg.AllowList); err != nil {
 		return ErrorReply(err), err
 	}
-	ok := WatchReply{OK: true, AssemblyID: req.AssemblyID, Subject: m.SubjectFor(req.AssemblyID)}
+	ok := m.accepted(req.AssemblyID)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if w := m.watches[req.AssemblyID]; w != nil && !m.closed {

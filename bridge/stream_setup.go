@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tlbridge/tlbridge/schemas"
 )
 
 // StreamConfig describes the JetStream stream the bridge publishes into.
@@ -39,7 +41,7 @@ const (
 
 // StreamSubject returns the subject filter that captures every Assembly
 // event under prefix: "<prefix>.v1.assemblies.>".
-func StreamSubject(prefix string) string { return prefix + ".v1.assemblies.>" }
+func StreamSubject(prefix string) string { return schemas.AllSubjects(prefix) }
 
 // EnsureStream creates the stream described by cfg, or updates it to cfg
 // if it exists (so a changed duplicate window or age takes effect); calling

@@ -92,9 +92,9 @@ type streamMsg struct {
 	err       error
 }
 
-// run is the worker's loop; it returns the watch outcome. ctx stops the
+// run is the worker's loop; it returns the watch outcome. w.ctx stops the
 // observation; pubCtx bounds the publishes in flight.
-func (w *worker) run(_ context.Context, pubCtx context.Context) string {
+func (w *worker) run(pubCtx context.Context) string {
 	defer w.cancel()
 	ctx := w.ctx
 	l := &loop{w: w, pubCtx: pubCtx, target: poller.Target{AssemblyID: w.id, StatusURL: w.req.AssemblySSLURL}}
