@@ -14,9 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/tlbridge/tlbridge/bridge/bridgetest"
 	"github.com/tlbridge/tlbridge/internal/transloadittest"
 	"github.com/tlbridge/tlbridge/schemas"
@@ -60,26 +57,9 @@ func TestServeEndToEnd(t *testing.T) {
 	sb := startServe(t)
 	waitFor(t, func() bool { code, _ := sb.get(t, "/readyz"); return code == http.StatusOK })
 
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, it := consumeStream(t, ns.ClientURL())
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cons, err := js.OrderedConsumer(ctx, "TRANSLOADIT", jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	it, err := cons.Messages()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer it.Stop()
 
 	want := make(map[string]schemas.Type)
 	for i := 0; i < 50; i++ {

@@ -128,6 +128,34 @@ func collect(t *testing.T, next func() ([]byte, error), want map[string]schemas.
 	return got
 }
 
+// consumeStream connects a client to url and reads the bridge's stream
+// from the start with an ordered consumer, as a consuming service would.
+// Both are closed when the test ends.
+func consumeStream(t *testing.T, url string) (*nats.Conn, jetstream.MessagesContext) {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cons, err := js.OrderedConsumer(ctx, "TRANSLOADIT", jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatalf("the bridge did not create the stream: %v", err)
+	}
+	it, err := cons.Messages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(it.Stop)
+	return nc, it
+}
+
 // TestServe runs `tlbridge serve` against external NATS (JetStream) and the
 // simulator: watches over the NATS intake and over HTTP, events in the
 // stream, health, readiness, metrics, and a clean shutdown with exit 0.
@@ -145,26 +173,9 @@ func TestServe(t *testing.T) {
 		t.Errorf("GET /healthz = %d; want 200", code)
 	}
 
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, it := consumeStream(t, ns.ClientURL())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cons, err := js.OrderedConsumer(ctx, "TRANSLOADIT", jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		t.Fatalf("the bridge did not create the stream: %v", err)
-	}
-	it, err := cons.Messages()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer it.Stop()
 
 	want := make(map[string]schemas.Type)
 	create := func(sc transloadittest.Script, terminal schemas.Type) *statusURLs {
