@@ -57,12 +57,8 @@ func newEndToEnd(t *testing.T, disableStream bool, faults transloadittest.Faults
 	ctx := context.Background()
 	srv := transloadittest.NewServer(transloadittest.WithTick(10*time.Millisecond), transloadittest.WithFaults(faults))
 	t.Cleanup(srv.Close)
-	ns, err := bridge.StartEmbedded(bridge.EmbeddedConfig{Port: -1, StoreDir: t.TempDir(), JetStream: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	nc, err := nats.Connect(ns.ClientURL())
+	_, url := bridgetest.StartNATS(t)
+	nc, err := nats.Connect(url)
 	if err != nil {
 		t.Fatal(err)
 	}
