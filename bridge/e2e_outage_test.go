@@ -9,7 +9,9 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/tlbridge/tlbridge/bridge"
-	"github.com/tlbridge/tlbridge/bridge/bridgetest"
+	"github.com/tlbridge/tlbridge/bridge/normalize/normalizetest"
+	"github.com/tlbridge/tlbridge/bridge/publish"
+	"github.com/tlbridge/tlbridge/bridge/publish/publishtest"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/internal/transloadittest"
 	"github.com/tlbridge/tlbridge/poller"
@@ -26,8 +28,8 @@ func TestEndToEndNATSOutage(t *testing.T) {
 	defer cancel()
 	srv := transloadittest.NewServer(transloadittest.WithTick(30 * time.Millisecond))
 	t.Cleanup(srv.Close)
-	ns, url := bridgetest.StartNATS(t)
-	nc, err := bridge.Connect(ctx, bridge.NATSConfig{URL: url, ReconnectWait: 50 * time.Millisecond}, afterTestLogger(t))
+	ns, url := publishtest.StartNATS(t)
+	nc, err := publish.Connect(ctx, publish.NATSConfig{URL: url, ReconnectWait: 50 * time.Millisecond}, publishtest.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,11 +38,11 @@ func TestEndToEndNATSOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := bridge.EnsureStream(ctx, js, bridge.StreamConfig{Name: "TRANSLOADIT", Subjects: []string{bridge.StreamSubject(testPrefix)}}); err != nil {
+	if err := publish.EnsureStream(ctx, js, publish.StreamConfig{Name: "TRANSLOADIT", Subjects: []string{publish.StreamSubject(testPrefix)}}); err != nil {
 		t.Fatal(err)
 	}
-	pub, err := bridge.NewJetStreamPublisher(nc, bridge.JetStreamConfig{AckTimeout: time.Second,
-		MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, Logger: afterTestLogger(t)})
+	pub, err := publish.NewJetStream(nc, publish.JetStreamConfig{AckTimeout: time.Second,
+		MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, Logger: publishtest.Logger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +78,7 @@ func TestEndToEndNATSOutage(t *testing.T) {
 		}
 	}
 	// Some events are in; then NATS goes away until every Assembly ended.
-	before, err := bridgetest.ReadStream(ctx, js, "TRANSLOADIT", ">", 5)
+	before, err := publishtest.ReadStream(ctx, js, "TRANSLOADIT", ">", 5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,14 +89,14 @@ func TestEndToEndNATSOutage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	bridgetest.RestartNATS(t, ns)
+	publishtest.RestartNATS(t, ns)
 	for _, id := range ids {
 		if _, err := m.Wait(ctx, id); err != nil {
 			t.Fatalf("Wait(%s): %v", id, err)
 		}
 	}
 
-	stored, err := bridgetest.ReadStream(ctx, js, "TRANSLOADIT", ">", 1)
+	stored, err := publishtest.ReadStream(ctx, js, "TRANSLOADIT", ">", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +119,6 @@ func TestEndToEndNATSOutage(t *testing.T) {
 	}
 	for _, id := range ids {
 		final, _ := srv.Status(id)
-		bridgetest.CheckLifecycle(t, testPrefix, final, byAssembly[id])
+		normalizetest.CheckLifecycle(t, testPrefix, final, byAssembly[id])
 	}
 }

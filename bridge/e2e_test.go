@@ -12,7 +12,9 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/tlbridge/tlbridge/bridge"
-	"github.com/tlbridge/tlbridge/bridge/bridgetest"
+	"github.com/tlbridge/tlbridge/bridge/normalize/normalizetest"
+	"github.com/tlbridge/tlbridge/bridge/publish"
+	"github.com/tlbridge/tlbridge/bridge/publish/publishtest"
 	"github.com/tlbridge/tlbridge/internal/transloadittest"
 	"github.com/tlbridge/tlbridge/poller"
 	"github.com/tlbridge/tlbridge/schemas"
@@ -57,7 +59,7 @@ func newEndToEnd(t *testing.T, disableStream bool, faults transloadittest.Faults
 	ctx := context.Background()
 	srv := transloadittest.NewServer(transloadittest.WithTick(10*time.Millisecond), transloadittest.WithFaults(faults))
 	t.Cleanup(srv.Close)
-	_, url := bridgetest.StartNATS(t)
+	_, url := publishtest.StartNATS(t)
 	nc, err := nats.Connect(url)
 	if err != nil {
 		t.Fatal(err)
@@ -67,11 +69,11 @@ func newEndToEnd(t *testing.T, disableStream bool, faults transloadittest.Faults
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = bridge.EnsureStream(ctx, js, bridge.StreamConfig{Name: "TRANSLOADIT", Subjects: []string{bridge.StreamSubject(testPrefix)}})
+	err = publish.EnsureStream(ctx, js, publish.StreamConfig{Name: "TRANSLOADIT", Subjects: []string{publish.StreamSubject(testPrefix)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub, err := bridge.NewJetStreamPublisher(nc, bridge.JetStreamConfig{})
+	pub, err := publish.NewJetStream(nc, publish.JetStreamConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +111,7 @@ func (e *endToEnd) run(t *testing.T, n int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cons, err := e.js.OrderedConsumer(ctx, "TRANSLOADIT", jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{bridge.StreamSubject(testPrefix)},
+		FilterSubjects: []string{publish.StreamSubject(testPrefix)},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -140,7 +142,7 @@ func (e *endToEnd) run(t *testing.T, n int) {
 		evs := e.decoded(t, id)
 		total += len(evs)
 		final, _ := e.srv.Status(id)
-		bridgetest.CheckLifecycle(t, testPrefix, final, evs)
+		normalizetest.CheckLifecycle(t, testPrefix, final, evs)
 	}
 	info, err := e.js.Stream(ctx, "TRANSLOADIT")
 	if err != nil {

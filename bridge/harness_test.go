@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/tlbridge/tlbridge/bridge"
+	"github.com/tlbridge/tlbridge/bridge/publish"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/internal/transloadittest"
 	"github.com/tlbridge/tlbridge/poller"
@@ -36,7 +37,7 @@ func forModes(t *testing.T, f func(t *testing.T, mode string)) {
 // harness is a manager wired to the simulator and a memory publisher.
 type harness struct {
 	srv *transloadittest.Server
-	pub *bridge.MemoryPublisher
+	pub *publish.Memory
 	m   *bridge.Manager
 }
 
@@ -48,7 +49,7 @@ func newHarness(t *testing.T, mode string, tune func(*bridge.ManagerConfig), opt
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub := bridge.NewMemoryPublisher(bridge.MemoryConfig{})
+	pub := publish.NewMemory(publish.MemoryConfig{})
 	cfg := bridge.ManagerConfig{
 		Poller: p, Publisher: pub, AllowList: srv.AllowList(), APIBase: srv.URL, Prefix: testPrefix,
 		Instance: "test", PollInterval: 50 * time.Millisecond, DisableStream: mode == modePoll,

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/tlbridge/tlbridge/bridge"
+	"github.com/tlbridge/tlbridge/bridge/publish"
 	"github.com/tlbridge/tlbridge/internal/transloadittest"
 	"github.com/tlbridge/tlbridge/poller"
 	"github.com/tlbridge/tlbridge/schemas/schematest"
@@ -44,7 +45,7 @@ func newHTTPAPI(t *testing.T, o httpAPIOptions) *httpAPI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub := bridge.NewMemoryPublisher(bridge.MemoryConfig{})
+	pub := publish.NewMemory(publish.MemoryConfig{})
 	m, err := bridge.NewManager(bridge.ManagerConfig{
 		Poller: p, Publisher: pub, AllowList: srv.AllowList(), APIBase: srv.URL,
 		Instance: "http-test", MaxWatches: o.maxWatches, Logger: zaptest.NewLogger(t),

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tlbridge/tlbridge/bridge/publish"
+
 	"go.uber.org/zap"
 
 	"github.com/tlbridge/tlbridge/internal/transloadit"
@@ -21,7 +23,7 @@ type ManagerConfig struct {
 	// Poller fetches statuses; required.
 	Poller *poller.Poller
 	// Publisher delivers events; required.
-	Publisher Publisher
+	Publisher publish.Publisher
 	// AllowList gates every URL a watch request carries.
 	AllowList transloadit.AllowList
 	// APIBase is the status fallback base; default transloadit.DefaultAPIBase.

@@ -3,6 +3,8 @@ package bridge
 import (
 	"time"
 
+	"github.com/tlbridge/tlbridge/bridge/publish"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -61,14 +63,14 @@ func (m *Metrics) published(eventType string, latency time.Duration) {
 	}
 }
 
-var _ PublishObserver = (*Metrics)(nil)
+var _ publish.Observer = (*Metrics)(nil)
 
-// Published implements PublishObserver. Acknowledged events are counted by
+// Published implements [publish.Observer]. Acknowledged events are counted by
 // the worker, which knows when each was observed.
-func (m *Metrics) Published(Message, bool) {}
+func (m *Metrics) Published(publish.Message, bool) {}
 
-// PublishFailed implements PublishObserver: it counts every failed attempt.
-func (m *Metrics) PublishFailed(Message, error, bool) {
+// PublishFailed implements [publish.Observer]: it counts every failed attempt.
+func (m *Metrics) PublishFailed(publish.Message, error, bool) {
 	if m != nil {
 		m.publishErrors.Inc()
 	}

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/tlbridge/tlbridge/bridge"
-	"github.com/tlbridge/tlbridge/bridge/bridgetest"
+	"github.com/tlbridge/tlbridge/bridge/normalize/normalizetest"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/internal/transloadittest"
 	"github.com/tlbridge/tlbridge/schemas"
@@ -104,7 +104,7 @@ func TestNotifyTerminalStatus(t *testing.T) {
 				t.Fatalf("Wait = %q, %v; want completed", got, err)
 			}
 			evs := h.events(t, st.AssemblyID)
-			bridgetest.CheckLifecycle(t, testPrefix, final, evs)
+			normalizetest.CheckLifecycle(t, testPrefix, final, evs)
 			if src := evs[len(evs)-1].Base().Source; src != schemas.SourceNotify {
 				t.Errorf("terminal event source = %q; want %q", src, schemas.SourceNotify)
 			}

@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/tlbridge/tlbridge/bridge/normalize"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/poller"
 	"github.com/tlbridge/tlbridge/schemas"
@@ -25,7 +26,7 @@ type worker struct {
 	m      *Manager
 	id     string
 	req    WatchRequest
-	norm   *Normalizer
+	norm   *normalize.Normalizer
 	log    *zap.Logger
 	cancel context.CancelFunc // set before run starts; stops this watch
 	ctx    context.Context
@@ -49,7 +50,7 @@ func newWorker(m *Manager, req WatchRequest) *worker {
 		m: m, id: req.AssemblyID, req: req, done: make(chan struct{}), started: m.cfg.Clock.Now(),
 		notes: make(chan *transloadit.Status, 1),
 		log:   m.log.With(zap.String("assembly_id", req.AssemblyID)),
-		norm: NewNormalizer(NormalizerConfig{
+		norm: normalize.New(normalize.Config{
 			AssemblyID: req.AssemblyID, Prefix: m.cfg.Prefix,
 			Source: "tlbridge/" + m.cfg.Instance, MaxPayload: m.payloadLimit(),
 		}),
@@ -167,7 +168,7 @@ func (l *loop) waitRetry(ctx context.Context, ttl <-chan time.Time) string {
 	case <-ctx.Done():
 		return OutcomeStopped
 	case <-ttl:
-		return l.giveUp("expired", "watch TTL reached before the Assembly was seen")
+		return l.giveUp(normalize.GiveUpExpired, "watch TTL reached before the Assembly was seen")
 	case <-t.C():
 		return ""
 	}
@@ -182,13 +183,13 @@ func (l *loop) fetchFailed(ctx context.Context, err error) string {
 	case ctx.Err() != nil:
 		return OutcomeStopped
 	case errors.Is(err, transloadit.ErrURLNotAllowed):
-		return l.giveUp("failed", err.Error())
+		return l.giveUp(normalize.GiveUpFailed, err.Error())
 	case errors.Is(err, poller.ErrAssemblyNotFound):
 		if l.notFound.IsZero() {
 			l.notFound = l.now()
 		}
 		if l.now().Sub(l.notFound) >= l.w.m.cfg.NotFoundGrace {
-			return l.giveUp("failed", "assembly not found upstream")
+			return l.giveUp(normalize.GiveUpFailed, "assembly not found upstream")
 		}
 	}
 	// A failure that repeats is logged once; the recovery says how long
@@ -201,10 +202,10 @@ func (l *loop) fetchFailed(ctx context.Context, err error) string {
 	return ""
 }
 
-func (l *loop) giveUp(reason, detail string) string {
+func (l *loop) giveUp(reason normalize.GiveUpReason, detail string) string {
 	now := l.now()
 	l.publish(l.w.norm.GiveUp(reason, now, detail), now)
-	if reason == "expired" {
+	if reason == normalize.GiveUpExpired {
 		return OutcomeExpired
 	}
 	return OutcomeWatchFailed
@@ -215,7 +216,7 @@ func (l *loop) giveUp(reason, detail string) string {
 func (l *loop) observeStatus(st *transloadit.Status, source string) bool {
 	now := l.now()
 	l.w.setState(string(st.OK))
-	l.publish(l.w.norm.Observe(Observation{Source: source, At: now, Status: st}), now)
+	l.publish(l.w.norm.Observe(normalize.StatusObservation{Source: source, At: now, Status: st}), now)
 	return l.finished(st.Outcome())
 }
 
@@ -224,7 +225,7 @@ func (l *loop) observeUpdate(u *stream.Update) bool {
 	if at.IsZero() {
 		at = l.now()
 	}
-	l.publish(l.w.norm.Observe(Observation{Source: schemas.SourceSSE, At: at, Update: u}), at)
+	l.publish(l.w.norm.Observe(normalize.UpdateObservation{At: at, Update: u}), at)
 	// Only an assembly_error carrying the Assembly's whole failed status
 	// ends the events from the stream alone.
 	outcome := transloadit.OutcomeFailed

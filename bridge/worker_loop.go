@@ -6,6 +6,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tlbridge/tlbridge/bridge/normalize"
+	"github.com/tlbridge/tlbridge/bridge/publish"
+
 	"go.uber.org/zap"
 
 	"github.com/tlbridge/tlbridge/internal/transloadit"
@@ -34,7 +37,7 @@ func (l *loop) loop(ctx context.Context, ttl <-chan time.Time, msgs <-chan strea
 		case <-ctx.Done():
 			return OutcomeStopped
 		case <-ttl:
-			return l.giveUp("expired", "watch TTL reached")
+			return l.giveUp(normalize.GiveUpExpired, "watch TTL reached")
 		case m := <-msgs:
 			// Any news resets the poll clock; a lost stream resets it to the
 			// fast period.
@@ -200,11 +203,11 @@ func (l *loop) publishOne(ev schemas.Event, observed time.Time) {
 		return
 	}
 	metrics.pending(1)
-	err = w.m.cfg.Publisher.Publish(l.pubCtx, Message{Subject: ev.Subject, ID: ev.ID, Data: data, Key: w.id})
+	err = w.m.cfg.Publisher.Publish(l.pubCtx, publish.Message{Subject: ev.Subject, ID: ev.ID, Data: data, Key: w.id})
 	metrics.pending(-1)
 	switch {
 	case err == nil:
-	case errors.Is(err, ErrPayloadTooLarge):
+	case errors.Is(err, publish.ErrPayloadTooLarge):
 		w.log.Error("event exceeds the NATS max payload; skipped", zap.String("event_id", ev.ID), zap.Int("bytes", len(data)))
 		return
 	default:

@@ -9,7 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tlbridge/tlbridge/bridge"
-	"github.com/tlbridge/tlbridge/bridge/bridgetest"
+	"github.com/tlbridge/tlbridge/bridge/normalize/normalizetest"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/internal/transloadittest"
 	"github.com/tlbridge/tlbridge/schemas"
@@ -69,7 +69,7 @@ func TestWorkerLifecycles(t *testing.T) {
 				if got := h.watch(t, st); got != tt.outcome {
 					t.Errorf("outcome = %q; want %q", got, tt.outcome)
 				}
-				bridgetest.CheckLifecycle(t, testPrefix, h.final(t, st.AssemblyID), h.events(t, st.AssemblyID))
+				normalizetest.CheckLifecycle(t, testPrefix, h.final(t, st.AssemblyID), h.events(t, st.AssemblyID))
 			})
 		}
 	})
@@ -87,7 +87,7 @@ func TestWorkerSurvivesStreamDrops(t *testing.T) {
 	if got := h.watch(t, st); got != bridge.OutcomeCompleted {
 		t.Fatalf("outcome = %q; want completed", got)
 	}
-	bridgetest.CheckLifecycle(t, testPrefix, h.final(t, st.AssemblyID), h.events(t, st.AssemblyID))
+	normalizetest.CheckLifecycle(t, testPrefix, h.final(t, st.AssemblyID), h.events(t, st.AssemblyID))
 	// Whether the stream came back before the Assembly ended depends on the
 	// reconnect backoff; that the drop happened and nothing was lost does not.
 	if n := h.srv.Counters().StreamsDropped; n < 1 {
@@ -101,7 +101,7 @@ func TestWorkerFallsBackWhenStreamRefused(t *testing.T) {
 	if got := h.watch(t, st); got != bridge.OutcomeCompleted {
 		t.Fatalf("outcome = %q; want completed", got)
 	}
-	bridgetest.CheckLifecycle(t, testPrefix, h.final(t, st.AssemblyID), h.events(t, st.AssemblyID))
+	normalizetest.CheckLifecycle(t, testPrefix, h.final(t, st.AssemblyID), h.events(t, st.AssemblyID))
 }
 
 func TestWatchByIDAlone(t *testing.T) {
@@ -111,7 +111,7 @@ func TestWatchByIDAlone(t *testing.T) {
 		if got := h.watchReq(t, bridge.WatchRequest{AssemblyID: st.AssemblyID}); got != bridge.OutcomeCompleted {
 			t.Fatalf("outcome = %q; want completed", got)
 		}
-		bridgetest.CheckLifecycle(t, testPrefix, h.final(t, st.AssemblyID), h.events(t, st.AssemblyID))
+		normalizetest.CheckLifecycle(t, testPrefix, h.final(t, st.AssemblyID), h.events(t, st.AssemblyID))
 	})
 }
 
@@ -149,7 +149,7 @@ func TestEventsHeldDuringPublisherOutage(t *testing.T) {
 	if got, err := h.m.Wait(ctx, st.AssemblyID); err != nil || got != bridge.OutcomeCompleted {
 		t.Fatalf("Wait = %q, %v; want completed", got, err)
 	}
-	bridgetest.CheckLifecycle(t, testPrefix, h.final(t, st.AssemblyID), h.events(t, st.AssemblyID))
+	normalizetest.CheckLifecycle(t, testPrefix, h.final(t, st.AssemblyID), h.events(t, st.AssemblyID))
 }
 
 func TestWatchRequestsRefused(t *testing.T) {
@@ -243,7 +243,7 @@ func TestStreamReportedFailure(t *testing.T) {
 		t.Fatalf("outcome = %q; want %q", got, bridge.OutcomeFailed)
 	}
 	evs := h.events(t, st.AssemblyID)
-	bridgetest.CheckLifecycle(t, testPrefix, h.final(t, st.AssemblyID), evs)
+	normalizetest.CheckLifecycle(t, testPrefix, h.final(t, st.AssemblyID), evs)
 	if last := evs[len(evs)-1]; last.Base().Source != schemas.SourceSSE {
 		t.Errorf("failed came from %s; want the stream (the test is meant to cover that path)", last.Base().Source)
 	}

@@ -23,6 +23,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/tlbridge/tlbridge/bridge"
+	"github.com/tlbridge/tlbridge/bridge/publish"
 	"github.com/tlbridge/tlbridge/internal/buildinfo"
 	"github.com/tlbridge/tlbridge/poller"
 	"github.com/tlbridge/tlbridge/schemas"
@@ -56,7 +57,7 @@ type app struct {
 
 	embedded *server.Server
 	nc       *nats.Conn
-	pub      bridge.Publisher
+	pub      publish.Publisher
 	reg      *prometheus.Registry
 	mgr      *bridge.Manager
 	intake   *nats.Subscription
@@ -152,9 +153,9 @@ func (a *app) startNATS(ctx context.Context) error {
 		}
 		url = a.embedded.ClientURL()
 	}
-	nc, err := bridge.Connect(ctx, a.natsConfig(url), a.log.Named("nats"))
+	nc, err := publish.Connect(ctx, a.natsConfig(url), a.log.Named("nats"))
 	if err != nil {
-		if errors.Is(err, bridge.ErrInvalidNATSConfig) {
+		if errors.Is(err, publish.ErrInvalidNATSConfig) {
 			return fmt.Errorf("%w: %w", errConfig, err)
 		}
 		return fmt.Errorf("start: %w", err)
@@ -163,8 +164,8 @@ func (a *app) startNATS(ctx context.Context) error {
 	return nil
 }
 
-func (a *app) natsConfig(url string) bridge.NATSConfig {
-	return bridge.NATSConfig{
+func (a *app) natsConfig(url string) publish.NATSConfig {
+	return publish.NATSConfig{
 		URL:          url,
 		Name:         "tlbridge/" + a.cfg.Instance,
 		CredsFile:    a.cfg.NatsCreds,
@@ -186,7 +187,7 @@ func (a *app) startEmbedded() error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("%w: %s_DATA_DIR: %w", errConfig, envPrefix, err)
 	}
-	s, err := bridge.StartEmbedded(bridge.EmbeddedConfig{
+	s, err := publish.StartEmbedded(publish.EmbeddedConfig{
 		Port:      a.opts.EmbeddedPort,
 		StoreDir:  dir,
 		JetStream: a.cfg.Jetstream,
@@ -207,11 +208,11 @@ func (a *app) startPublisher(bgCtx context.Context, metrics *bridge.Metrics) err
 	log := a.log.Named("publish")
 	switch {
 	case a.nc == nil:
-		a.pub = bridge.NewMemoryPublisher(bridge.MemoryConfig{Observer: metrics})
+		a.pub = publish.NewMemory(publish.MemoryConfig{Observer: metrics})
 		a.streamReady.Store(true)
 		return nil
 	case !a.cfg.Jetstream:
-		p, err := bridge.NewCorePublisher(a.nc, bridge.CoreConfig{Logger: log, Observer: metrics})
+		p, err := publish.NewCore(a.nc, publish.CoreConfig{Logger: log, Observer: metrics})
 		if err != nil {
 			return fmt.Errorf("start: %w", err)
 		}
@@ -219,7 +220,7 @@ func (a *app) startPublisher(bgCtx context.Context, metrics *bridge.Metrics) err
 		a.streamReady.Store(true)
 		return nil
 	}
-	p, err := bridge.NewJetStreamPublisher(a.nc, bridge.JetStreamConfig{Logger: log, Observer: metrics})
+	p, err := publish.NewJetStream(a.nc, publish.JetStreamConfig{Logger: log, Observer: metrics})
 	if err != nil {
 		return fmt.Errorf("start: %w", err)
 	}
@@ -241,13 +242,13 @@ func (a *app) startPublisher(bgCtx context.Context, metrics *bridge.Metrics) err
 // a pod that starts before NATS stays up, not ready, and publishes hold
 // their events until the stream is there.
 func (a *app) setUpStream(ctx context.Context, js jetstream.JetStream) {
-	cfg := bridge.StreamConfig{Name: a.cfg.StreamName, Subjects: []string{bridge.StreamSubject(a.cfg.SubjectPrefix)}}
+	cfg := publish.StreamConfig{Name: a.cfg.StreamName, Subjects: []string{publish.StreamSubject(a.cfg.SubjectPrefix)}}
 	wait, failures := 250*time.Millisecond, 0
 	for {
 		attemptCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		var err error
 		if a.cfg.ManageStream {
-			err = bridge.EnsureStream(attemptCtx, js, cfg)
+			err = publish.EnsureStream(attemptCtx, js, cfg)
 		} else {
 			_, err = js.Stream(attemptCtx, cfg.Name)
 		}
@@ -260,7 +261,7 @@ func (a *app) setUpStream(ctx context.Context, js jetstream.JetStream) {
 			return
 		case ctx.Err() != nil:
 			return
-		case errors.Is(err, bridge.ErrInvalidNATSConfig):
+		case errors.Is(err, publish.ErrInvalidNATSConfig):
 			a.log.Error("stream configuration refused; not retrying", zap.Error(err))
 			return
 		}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 
-	"github.com/tlbridge/tlbridge/bridge"
+	"github.com/tlbridge/tlbridge/bridge/publish"
 	"github.com/tlbridge/tlbridge/internal/buildinfo"
 	"github.com/tlbridge/tlbridge/internal/testnet"
 	"github.com/tlbridge/tlbridge/internal/transloadittest"
@@ -74,7 +74,7 @@ func simEnv(t *testing.T, sim *transloadittest.Server) {
 func startNATS(t *testing.T) *server.Server {
 	t.Helper()
 	dir := t.TempDir()
-	s, err := bridge.StartEmbedded(bridge.EmbeddedConfig{Port: -1, StoreDir: dir, JetStream: true})
+	s, err := publish.StartEmbedded(publish.EmbeddedConfig{Port: -1, StoreDir: dir, JetStream: true})
 	if err != nil {
 		t.Fatal(err)
 	}

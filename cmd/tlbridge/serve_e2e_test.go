@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tlbridge/tlbridge/bridge/bridgetest"
+	"github.com/tlbridge/tlbridge/bridge/normalize/normalizetest"
 	"github.com/tlbridge/tlbridge/internal/transloadittest"
 	"github.com/tlbridge/tlbridge/schemas"
 )
@@ -93,7 +93,7 @@ func TestServeEndToEnd(t *testing.T) {
 		if !ok {
 			t.Fatalf("simulator lost %s", id)
 		}
-		bridgetest.CheckLifecycle(t, "transloadit", final, got[id])
+		normalizetest.CheckLifecycle(t, "transloadit", final, got[id])
 	}
 	if code := sb.stop(t); code != exitOK {
 		t.Errorf("serve exit code = %d; want 0", code)

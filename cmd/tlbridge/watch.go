@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tlbridge/tlbridge/bridge"
+	"github.com/tlbridge/tlbridge/bridge/publish"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/schemas"
 )
@@ -103,7 +104,7 @@ func awaitNATS(ctx context.Context, a *app) error {
 	}
 	cctx, cancel := context.WithTimeout(ctx, watchConnectTimeout)
 	defer cancel()
-	if err := bridge.AwaitConnected(cctx, a.nc); err != nil {
+	if err := publish.AwaitConnected(cctx, a.nc); err != nil {
 		return fmt.Errorf("NATS at %s is not reachable: %w", redactURL(a.cfg.NatsURL), err)
 	}
 	return nil

@@ -1,4 +1,4 @@
-package bridgetest
+package publishtest
 
 import "testing"
 
@@ -16,8 +16,8 @@ func TestSubjectMatches(t *testing.T) {
 		{"a.>", "a.b.c.d", true},
 		{"a.>", "a", false},
 		{">", "a", true},
-		{"bridgetest.v1.assemblies.*.t1.>", "bridgetest.v1.assemblies.k.t1.e0", true},
-		{"bridgetest.v1.assemblies.*.t1.>", "bridgetest.v1.assemblies.k.t2.e0", false},
+		{"publishtest.v1.assemblies.*.t1.>", "publishtest.v1.assemblies.k.t1.e0", true},
+		{"publishtest.v1.assemblies.*.t1.>", "publishtest.v1.assemblies.k.t2.e0", false},
 	}
 	for _, tt := range tests {
 		if got := subjectMatches(tt.filter, tt.subject); got != tt.want {

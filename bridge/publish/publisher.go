@@ -1,4 +1,4 @@
-package bridge
+package publish
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
+
+	"github.com/tlbridge/tlbridge/schemas"
 )
 
 // Message is one event on its way to NATS.
@@ -29,9 +31,9 @@ type Message struct {
 	Key string
 }
 
-// MessageContentType is the Content-Type header every publisher sets: the
-// data is a structured-mode CloudEvent.
-const MessageContentType = "application/cloudevents+json"
+// ContentType is the Content-Type header every publisher sets: the data
+// is a structured-mode CloudEvent. The event contract owns the value.
+const ContentType = schemas.ContentType
 
 // Header names the publishers set on every message.
 const (
@@ -52,7 +54,7 @@ func (m Message) Size() int {
 	// the value trimmed of surrounding white space.
 	hdr := natsHeaderOverhead +
 		len(headerMsgID) + len(textproto.TrimString(m.ID)) + 4 +
-		len(headerContentType) + len(MessageContentType) + 4
+		len(headerContentType) + len(ContentType) + 4
 	return len(m.Data) + hdr
 }
 
@@ -63,7 +65,7 @@ func (m Message) natsMsg() *nats.Msg {
 		Data:    m.Data,
 		Header: nats.Header{
 			headerMsgID:       []string{m.ID},
-			headerContentType: []string{MessageContentType},
+			headerContentType: []string{ContentType},
 		},
 	}
 }
@@ -90,10 +92,10 @@ type Publisher interface {
 	Close(ctx context.Context) error
 }
 
-// PublishObserver is told about publish outcomes, e.g. to count them in
+// Observer is told about publish outcomes, e.g. to count them in
 // metrics. Its methods are called from publishing goroutines, concurrently,
 // and must not block.
-type PublishObserver interface {
+type Observer interface {
 	// Published reports that m was acknowledged; duplicate is true when the
 	// backend already held a message with m.ID.
 	Published(m Message, duplicate bool)
@@ -105,17 +107,17 @@ type PublishObserver interface {
 var (
 	// ErrPayloadTooLarge means a message's [Message.Size] exceeds what the
 	// server accepts. It is never retried.
-	ErrPayloadTooLarge = errors.New("bridge: message exceeds the NATS max payload")
+	ErrPayloadTooLarge = errors.New("publish: message exceeds the NATS max payload")
 	// ErrPublisherClosed means Publish was called after Close, Close gave up
 	// waiting for the call, or the NATS connection was closed or is draining.
-	ErrPublisherClosed = errors.New("bridge: publisher closed")
+	ErrPublisherClosed = errors.New("publish: publisher closed")
 	// ErrInvalidMessage means a message lacks a subject or an ID, or one of
 	// them would be altered on the wire (white space in the subject, line
 	// breaks or surrounding spaces in the ID).
-	ErrInvalidMessage = errors.New("bridge: invalid message")
+	ErrInvalidMessage = errors.New("publish: invalid message")
 	// ErrInvalidNATSConfig means a NATS connection, embedded server, stream
 	// or publisher setting is invalid; the message names the field.
-	ErrInvalidNATSConfig = errors.New("bridge: invalid NATS configuration")
+	ErrInvalidNATSConfig = errors.New("publish: invalid NATS configuration")
 )
 
 // checkMessages validates a batch before anything of it is sent.
@@ -247,7 +249,7 @@ func (f *failureLog) succeeded() int {
 
 // reportFailure logs a failed attempt (the first of a run, or a final
 // one, as a warning; the others at debug) and tells the observer.
-func reportFailure(log *zap.Logger, fails *failureLog, obs PublishObserver, m Message, err error, retrying bool) {
+func reportFailure(log *zap.Logger, fails *failureLog, obs Observer, m Message, err error, retrying bool) {
 	logf := log.Debug
 	if fails.failed() || !retrying {
 		logf = log.Warn
@@ -358,7 +360,7 @@ func (c *closeState) close(ctx context.Context, finish func()) error {
 	select {
 	case <-idle:
 	case <-ctx.Done():
-		err = fmt.Errorf("bridge: publisher close: %w", ctx.Err())
+		err = fmt.Errorf("publish: publisher close: %w", ctx.Err())
 		close(c.stop)
 		<-idle
 	}

@@ -1,4 +1,4 @@
-package bridge
+package normalize
 
 import (
 	"encoding/json"
@@ -35,8 +35,8 @@ func benchObserve(b *testing.B, size int) {
 	for i := range fresh {
 		fresh[i] = benchResult(fmt.Sprintf("new%08d", i))
 	}
-	primed := NewNormalizer(NormalizerConfig{AssemblyID: normTestID})
-	primed.Observe(Observation{Source: "poll", At: normAt(0), Status: benchStatus(seen)})
+	primed := New(Config{AssemblyID: normTestID})
+	primed.Observe(StatusObservation{Source: "poll", At: normAt(0), Status: benchStatus(seen)})
 
 	var n *Normalizer
 	var st *transloadit.Status
@@ -49,7 +49,7 @@ func benchObserve(b *testing.B, size int) {
 			b.StartTimer()
 		}
 		st.Results.Append("thumbs", fresh[i%round])
-		if evs := n.Observe(Observation{Source: "poll", At: normAt(i), Status: st}); len(evs) != 1 {
+		if evs := n.Observe(StatusObservation{Source: "poll", At: normAt(i), Status: st}); len(evs) != 1 {
 			b.Fatalf("op %d: %d events; want 1", i, len(evs))
 		}
 	}
@@ -82,7 +82,7 @@ func (n *Normalizer) benchClone() *Normalizer {
 	c := *n
 	c.uploads = n.uploads.benchClone()
 	c.stepOrder = slices.Clone(n.stepOrder)
-	c.steps = make(map[string]*normSeen, len(n.steps))
+	c.steps = make(map[string]*seenSet, len(n.steps))
 	for k, v := range n.steps {
 		s := v.benchClone()
 		c.steps[k] = &s
@@ -90,7 +90,7 @@ func (n *Normalizer) benchClone() *Normalizer {
 	return &c
 }
 
-func (s normSeen) benchClone() normSeen {
+func (s seenSet) benchClone() seenSet {
 	s.keys = maps.Clone(s.keys)
 	return s
 }

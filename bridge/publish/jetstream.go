@@ -1,4 +1,4 @@
-package bridge
+package publish
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"go.uber.org/zap"
 )
 
-// JetStreamConfig configures a [JetStreamPublisher]. Zero values mean the
+// JetStreamConfig configures a [JetStream]. Zero values mean the
 // documented defaults.
 type JetStreamConfig struct {
 	// MaxInFlight bounds unacknowledged messages across all Keys; default 256.
@@ -26,7 +26,7 @@ type JetStreamConfig struct {
 	// Logger: if nil, no logs.
 	Logger *zap.Logger
 	// Observer: if nil, none.
-	Observer PublishObserver
+	Observer Observer
 }
 
 // Defaults shared by the NATS publishers.
@@ -64,7 +64,7 @@ func backoffDefaults(lo, hi time.Duration) (time.Duration, time.Duration) {
 	return lo, max(lo, hi)
 }
 
-// JetStreamPublisher publishes to JetStream and waits for acknowledgements.
+// JetStream publishes to JetStream and waits for acknowledgements.
 //
 // Each message carries Nats-Msg-Id = [Message.ID]. A message that is not
 // acknowledged (ack timeout, disconnect, no stream responding, server
@@ -80,8 +80,8 @@ func backoffDefaults(lo, hi time.Duration) (time.Duration, time.Duration) {
 // per-Key order in the stream is publish order even across retries and
 // outages; different Keys are in flight concurrently, at most
 // [JetStreamConfig.MaxInFlight] messages in all. Create it with
-// [NewJetStreamPublisher]; the caller must call Close.
-type JetStreamPublisher struct {
+// [NewJetStream]; the caller must call Close.
+type JetStream struct {
 	nc    *nats.Conn
 	js    jetstream.JetStream
 	cfg   JetStreamConfig
@@ -91,14 +91,14 @@ type JetStreamPublisher struct {
 	state closeState
 }
 
-var _ Publisher = (*JetStreamPublisher)(nil)
+var _ Publisher = (*JetStream)(nil)
 
-// NewJetStreamPublisher returns a publisher on nc. The connection may still
+// NewJetStream returns a publisher on nc. The connection may still
 // be connecting. It keeps its own JetStream context so that its in-flight
 // bound and ack timeout apply to its messages only.
-func NewJetStreamPublisher(nc *nats.Conn, cfg JetStreamConfig) (*JetStreamPublisher, error) {
+func NewJetStream(nc *nats.Conn, cfg JetStreamConfig) (*JetStream, error) {
 	if nc == nil {
-		return nil, fmt.Errorf("%w: JetStreamPublisher needs a connection", ErrInvalidNATSConfig)
+		return nil, fmt.Errorf("%w: JetStream needs a connection", ErrInvalidNATSConfig)
 	}
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
@@ -113,7 +113,7 @@ func NewJetStreamPublisher(nc *nats.Conn, cfg JetStreamConfig) (*JetStreamPublis
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidNATSConfig, err)
 	}
-	return &JetStreamPublisher{
+	return &JetStream{
 		nc:    nc,
 		js:    js,
 		cfg:   cfg,
@@ -123,8 +123,8 @@ func NewJetStreamPublisher(nc *nats.Conn, cfg JetStreamConfig) (*JetStreamPublis
 }
 
 // Publish sends msgs and returns when every one is acknowledged; see
-// [Publisher] for the contract and [JetStreamPublisher] for retries.
-func (p *JetStreamPublisher) Publish(ctx context.Context, msgs ...Message) error {
+// [Publisher] for the contract and [JetStream] for retries.
+func (p *JetStream) Publish(ctx context.Context, msgs ...Message) error {
 	if err := p.state.enter(); err != nil {
 		return err
 	}
@@ -150,7 +150,7 @@ func (p *JetStreamPublisher) Publish(ctx context.Context, msgs ...Message) error
 
 // publishKey publishes one Key's messages in order, one acknowledged before
 // the next. It stops at the first message that fails for good.
-func (p *JetStreamPublisher) publishKey(ctx context.Context, msgs []Message) error {
+func (p *JetStream) publishKey(ctx context.Context, msgs []Message) error {
 	release, err := p.lanes.acquire(ctx, p.state.stop, msgs[0].Key)
 	if err != nil {
 		return err
@@ -176,7 +176,7 @@ func (p *JetStreamPublisher) publishKey(ctx context.Context, msgs []Message) err
 // publishOne sends m until it is acknowledged or fails for good. When ctx
 // ends or the publisher is closed while an attempt awaits its ack, it
 // returns that attempt (still holding a slot) with the error.
-func (p *JetStreamPublisher) publishOne(ctx context.Context, m Message) (jetstream.PubAckFuture, error) {
+func (p *JetStream) publishOne(ctx context.Context, m Message) (jetstream.PubAckFuture, error) {
 	nm := m.natsMsg()
 	bo := retryBackoff{min: p.cfg.MinBackoff, max: p.cfg.MaxBackoff}
 	for {
@@ -214,7 +214,7 @@ func (p *JetStreamPublisher) publishOne(ctx context.Context, m Message) (jetstre
 
 // awaitAck returns the attempt's ack or error (settled), or, when ctx ends
 // or the publisher is closed first, that error with settled false.
-func (p *JetStreamPublisher) awaitAck(ctx context.Context, paf jetstream.PubAckFuture) (ack *jetstream.PubAck, settled bool, err error) {
+func (p *JetStream) awaitAck(ctx context.Context, paf jetstream.PubAckFuture) (ack *jetstream.PubAck, settled bool, err error) {
 	select {
 	case ack := <-paf.Ok():
 		return ack, true, nil
@@ -229,7 +229,7 @@ func (p *JetStreamPublisher) awaitAck(ctx context.Context, paf jetstream.PubAckF
 
 // settleLater waits, in a goroutine Close waits for, until an abandoned
 // attempt is acknowledged, fails or times out, then frees its slot and Key.
-func (p *JetStreamPublisher) settleLater(paf jetstream.PubAckFuture, releaseKey func()) {
+func (p *JetStream) settleLater(paf jetstream.PubAckFuture, releaseKey func()) {
 	p.state.calls.Go(func() {
 		defer releaseKey()
 		defer p.releaseSlot()
@@ -241,7 +241,7 @@ func (p *JetStreamPublisher) settleLater(paf jetstream.PubAckFuture, releaseKey 
 	})
 }
 
-func (p *JetStreamPublisher) acquireSlot(ctx context.Context) error {
+func (p *JetStream) acquireSlot(ctx context.Context) error {
 	select {
 	case p.slots <- struct{}{}:
 		return nil
@@ -252,9 +252,9 @@ func (p *JetStreamPublisher) acquireSlot(ctx context.Context) error {
 	}
 }
 
-func (p *JetStreamPublisher) releaseSlot() { <-p.slots }
+func (p *JetStream) releaseSlot() { <-p.slots }
 
-func (p *JetStreamPublisher) succeeded(m Message, ack *jetstream.PubAck) {
+func (p *JetStream) succeeded(m Message, ack *jetstream.PubAck) {
 	if n := p.fails.succeeded(); n > 0 {
 		p.cfg.Logger.Info("publishing recovered", zap.Int("failed_attempts", n))
 	}
@@ -263,7 +263,7 @@ func (p *JetStreamPublisher) succeeded(m Message, ack *jetstream.PubAck) {
 	}
 }
 
-func (p *JetStreamPublisher) failed(m Message, err error, retrying bool) {
+func (p *JetStream) failed(m Message, err error, retrying bool) {
 	reportFailure(p.cfg.Logger, &p.fails, p.cfg.Observer, m, err, retrying)
 }
 
@@ -272,7 +272,7 @@ func (p *JetStreamPublisher) failed(m Message, err error, retrying bool) {
 // is left (those calls return [ErrPublisherClosed]) and returns ctx's
 // error. It does not close the connection. Calling it again waits for the
 // first call.
-func (p *JetStreamPublisher) Close(ctx context.Context) error {
+func (p *JetStream) Close(ctx context.Context) error {
 	return p.state.close(ctx, p.js.CleanupPublisher)
 }
 

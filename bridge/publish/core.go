@@ -1,4 +1,4 @@
-package bridge
+package publish
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"go.uber.org/zap"
 )
 
-// CoreConfig configures a [CorePublisher]. Zero values mean the documented
+// CoreConfig configures a [Core]. Zero values mean the documented
 // defaults.
 type CoreConfig struct {
 	// FlushTimeout bounds the flush at the end of Publish when ctx has no
@@ -23,30 +23,30 @@ type CoreConfig struct {
 	// Logger: if nil, no logs.
 	Logger *zap.Logger
 	// Observer: if nil, none. Published is always told duplicate=false.
-	Observer PublishObserver
+	Observer Observer
 }
 
-// CorePublisher publishes with core NATS: best effort, for setups without
-// JetStream. It sets the same headers as [JetStreamPublisher] but gets no
+// Core publishes with core NATS: best effort, for setups without
+// JetStream. It sets the same headers as [JetStream] but gets no
 // acknowledgement, so nothing is de-duplicated and a message can be lost
 // if the connection drops before the server reads it. While the
 // connection is reconnecting, messages go to the client's reconnect buffer
 // and Publish does not wait for the server. Order is publish order, since
 // every message leaves through the one connection. Create it with
-// [NewCorePublisher]; the caller must call Close.
-type CorePublisher struct {
+// [NewCore]; the caller must call Close.
+type Core struct {
 	nc    *nats.Conn
 	cfg   CoreConfig
 	fails failureLog
 	state closeState
 }
 
-var _ Publisher = (*CorePublisher)(nil)
+var _ Publisher = (*Core)(nil)
 
-// NewCorePublisher returns a publisher on nc.
-func NewCorePublisher(nc *nats.Conn, cfg CoreConfig) (*CorePublisher, error) {
+// NewCore returns a publisher on nc.
+func NewCore(nc *nats.Conn, cfg CoreConfig) (*Core, error) {
 	if nc == nil {
-		return nil, fmt.Errorf("%w: CorePublisher needs a connection", ErrInvalidNATSConfig)
+		return nil, fmt.Errorf("%w: Core needs a connection", ErrInvalidNATSConfig)
 	}
 	if cfg.FlushTimeout < 0 || cfg.MinBackoff < 0 || cfg.MaxBackoff < 0 {
 		return nil, fmt.Errorf("%w: CoreConfig has a negative duration", ErrInvalidNATSConfig)
@@ -58,13 +58,13 @@ func NewCorePublisher(nc *nats.Conn, cfg CoreConfig) (*CorePublisher, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
-	return &CorePublisher{nc: nc, cfg: cfg, state: newCloseState()}, nil
+	return &Core{nc: nc, cfg: cfg, state: newCloseState()}, nil
 }
 
 // Publish hands msgs to the connection in order and, when connected,
 // flushes so the server has read them before it returns; see [Publisher].
 // A full reconnect buffer is waited out (until ctx ends), never skipped.
-func (p *CorePublisher) Publish(ctx context.Context, msgs ...Message) error {
+func (p *Core) Publish(ctx context.Context, msgs ...Message) error {
 	if err := p.state.enter(); err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func (p *CorePublisher) Publish(ctx context.Context, msgs ...Message) error {
 	return p.flush(ctx)
 }
 
-func (p *CorePublisher) publishOne(ctx context.Context, m Message) error {
+func (p *Core) publishOne(ctx context.Context, m Message) error {
 	bo := retryBackoff{min: p.cfg.MinBackoff, max: p.cfg.MaxBackoff}
 	for {
 		err := p.nc.PublishMsg(m.natsMsg())
@@ -111,7 +111,7 @@ func (p *CorePublisher) publishOne(ctx context.Context, m Message) error {
 // connection that is reconnecting holds the messages in its buffer and
 // sends them after the reconnect; best effort does not wait for that, nor
 // for a flush the connection drop interrupts.
-func (p *CorePublisher) flush(ctx context.Context) error {
+func (p *Core) flush(ctx context.Context) error {
 	if !p.nc.IsConnected() {
 		return nil
 	}
@@ -130,7 +130,7 @@ func (p *CorePublisher) flush(ctx context.Context) error {
 
 // flushBounded flushes within ctx, or within FlushTimeout when ctx has no
 // deadline (the client insists on one).
-func (p *CorePublisher) flushBounded(ctx context.Context) error {
+func (p *Core) flushBounded(ctx context.Context) error {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, p.cfg.FlushTimeout)
@@ -139,14 +139,14 @@ func (p *CorePublisher) flushBounded(ctx context.Context) error {
 	return p.nc.FlushWithContext(ctx)
 }
 
-func (p *CorePublisher) failed(m Message, err error, retrying bool) {
+func (p *Core) failed(m Message, err error, retrying bool) {
 	reportFailure(p.cfg.Logger, &p.fails, p.cfg.Observer, m, err, retrying)
 }
 
 // Close stops accepting messages, waits for running calls (bounded by ctx;
 // then they are aborted with [ErrPublisherClosed]) and flushes what they
 // published. It does not close the connection.
-func (p *CorePublisher) Close(ctx context.Context) error {
+func (p *Core) Close(ctx context.Context) error {
 	err := p.state.close(ctx, nil)
 	if err == nil && p.nc.IsConnected() {
 		if ferr := p.flushBounded(ctx); ferr != nil {

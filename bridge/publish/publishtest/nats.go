@@ -1,4 +1,4 @@
-package bridgetest
+package publishtest
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/tlbridge/tlbridge/bridge"
+	"github.com/tlbridge/tlbridge/bridge/publish"
 )
 
 // readTimeout bounds how long a read waits for the messages it wants.
@@ -51,7 +51,7 @@ func RestartNATS(t testing.TB, s *server.Server) *server.Server {
 	place, ok := started.m[s]
 	started.Unlock()
 	if !ok {
-		t.Fatal("bridgetest: RestartNATS needs a server from StartNATS")
+		t.Fatal("publishtest: RestartNATS needs a server from StartNATS")
 	}
 	s.Shutdown()
 	s.WaitForShutdown()
@@ -60,7 +60,7 @@ func RestartNATS(t testing.TB, s *server.Server) *server.Server {
 
 func startNATS(t testing.TB, place natsPlace) *server.Server {
 	t.Helper()
-	s, err := bridge.StartEmbedded(bridge.EmbeddedConfig{
+	s, err := publish.StartEmbedded(publish.EmbeddedConfig{
 		Host:      "127.0.0.1",
 		Port:      place.port,
 		StoreDir:  place.storeDir,
@@ -89,8 +89,8 @@ func startNATS(t testing.TB, place natsPlace) *server.Server {
 // the stream (a server still restarting) are retried; if ctx ends first,
 // it returns what it has with ctx's error joined to the last such error.
 // Message.Key is not stored, so it is empty.
-func ReadStream(ctx context.Context, js jetstream.StreamManager, stream, filter string, want int) ([]bridge.Message, error) {
-	var out []bridge.Message
+func ReadStream(ctx context.Context, js jetstream.StreamManager, stream, filter string, want int) ([]publish.Message, error) {
+	var out []publish.Message
 	var lastErr error // kept until ctx ends: typically the server is still starting after a restart
 	next := uint64(1)
 	for {
@@ -113,7 +113,7 @@ func ReadStream(ctx context.Context, js jetstream.StreamManager, stream, filter 
 
 // readStreamFrom returns the stream's messages from sequence from on, and
 // the last sequence it looked at.
-func readStreamFrom(ctx context.Context, js jetstream.StreamManager, stream string, from uint64) ([]bridge.Message, uint64, error) {
+func readStreamFrom(ctx context.Context, js jetstream.StreamManager, stream string, from uint64) ([]publish.Message, uint64, error) {
 	st, err := js.Stream(ctx, stream)
 	if err != nil {
 		return nil, 0, err
@@ -122,7 +122,7 @@ func readStreamFrom(ctx context.Context, js jetstream.StreamManager, stream stri
 	if err != nil {
 		return nil, 0, err
 	}
-	var out []bridge.Message
+	var out []publish.Message
 	for seq := max(from, info.State.FirstSeq); seq <= info.State.LastSeq; seq++ {
 		raw, err := st.GetMsg(ctx, seq)
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
@@ -131,7 +131,7 @@ func readStreamFrom(ctx context.Context, js jetstream.StreamManager, stream stri
 		if err != nil {
 			return nil, 0, err
 		}
-		out = append(out, bridge.Message{Subject: raw.Subject, ID: raw.Header.Get(jetstream.MsgIDHeader), Data: raw.Data})
+		out = append(out, publish.Message{Subject: raw.Subject, ID: raw.Header.Get(jetstream.MsgIDHeader), Data: raw.Data})
 	}
 	return out, info.State.LastSeq, nil
 }
@@ -139,7 +139,7 @@ func readStreamFrom(ctx context.Context, js jetstream.StreamManager, stream stri
 // ReadStreamT is ReadStream for tests: it waits at most a few seconds and
 // then logs why and returns what it has (the test's assertions report what
 // is missing).
-func ReadStreamT(t testing.TB, js jetstream.StreamManager, stream, filter string, want int) []bridge.Message {
+func ReadStreamT(t testing.TB, js jetstream.StreamManager, stream, filter string, want int) []publish.Message {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
 	defer cancel()
@@ -153,7 +153,7 @@ func ReadStreamT(t testing.TB, js jetstream.StreamManager, stream, filter string
 // Collector records what a core NATS subscription receives.
 type Collector struct {
 	mu   sync.Mutex // guards msgs
-	msgs []bridge.Message
+	msgs []publish.Message
 }
 
 // Collect subscribes nc to subject and records every message from now on;
@@ -165,7 +165,7 @@ func Collect(t testing.TB, nc *nats.Conn, subject string) *Collector {
 	sub, err := nc.Subscribe(subject, func(m *nats.Msg) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		c.msgs = append(c.msgs, bridge.Message{Subject: m.Subject, ID: m.Header.Get(jetstream.MsgIDHeader), Data: m.Data})
+		c.msgs = append(c.msgs, publish.Message{Subject: m.Subject, ID: m.Header.Get(jetstream.MsgIDHeader), Data: m.Data})
 	})
 	if err != nil {
 		t.Fatalf("subscribe %s: %v", subject, err)
@@ -178,7 +178,7 @@ func Collect(t testing.TB, nc *nats.Conn, subject string) *Collector {
 }
 
 // Messages returns what was received so far, in arrival order.
-func (c *Collector) Messages() []bridge.Message {
+func (c *Collector) Messages() []publish.Message {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return slices.Clone(c.msgs)
@@ -186,7 +186,7 @@ func (c *Collector) Messages() []bridge.Message {
 
 // Wait returns the received messages matching filter once there are at
 // least want of them, or after a few seconds whatever there is.
-func (c *Collector) Wait(t testing.TB, filter string, want int) []bridge.Message {
+func (c *Collector) Wait(t testing.TB, filter string, want int) []publish.Message {
 	t.Helper()
 	deadline := time.Now().Add(readTimeout)
 	for {

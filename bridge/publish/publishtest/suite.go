@@ -1,8 +1,8 @@
-// Package bridgetest holds what tests of [bridge.Publisher] implementations
+// Package publishtest holds what tests of [publish.Publisher] implementations
 // share: the behaviour suite [TestPublisher], an embedded NATS server with
 // JetStream ([StartNATS], [RestartNATS]) and ways to read back what was
 // published ([ReadStream], [Collect], [FilterMessages]).
-package bridgetest
+package publishtest
 
 import (
 	"context"
@@ -16,13 +16,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tlbridge/tlbridge/bridge"
+	"github.com/tlbridge/tlbridge/bridge/publish"
 )
 
 // Prefix is the subject prefix the suite publishes under: every subject it
-// uses matches bridge.StreamSubject(Prefix), so a stream capturing that
+// uses matches publish.StreamSubject(Prefix), so a stream capturing that
 // holds all of them.
-const Prefix = "bridgetest"
+const Prefix = "publishtest"
 
 // Features describes what a publisher's backend guarantees, and how the
 // suite reads back from it.
@@ -33,24 +33,24 @@ type Features struct {
 	Ordered bool
 	// Durable: what was stored before an Outage is still there after it.
 	Durable bool
-	// MaxPayload is the backend's limit on bridge.Message.Size; 0 skips the
+	// MaxPayload is the backend's limit on publish.Message.Size; 0 skips the
 	// payload tests.
 	MaxPayload int
 	// Read returns the stored messages whose subject matches the NATS
 	// subject filter, in storage order, once there are at least want of
 	// them or after a timeout of a few seconds (then it returns what it
 	// has). Required.
-	Read func(t *testing.T, filter string, want int) []bridge.Message
+	Read func(t *testing.T, filter string, want int) []publish.Message
 	// Outage, if set, makes the backend unavailable until the returned
 	// function is called; it enables the outage tests.
 	Outage func(t *testing.T) (restore func())
 }
 
-// TestPublisher runs the behaviour every [bridge.Publisher] shares against
+// TestPublisher runs the behaviour every [publish.Publisher] shares against
 // the publishers newPublisher makes: one per subtest, with its own backend
 // or a shared one (subtests run in parallel and publish under distinct
 // subjects). The suite closes each publisher it gets.
-func TestPublisher(t *testing.T, newPublisher func(t *testing.T) (bridge.Publisher, Features)) {
+func TestPublisher(t *testing.T, newPublisher func(t *testing.T) (publish.Publisher, Features)) {
 	tests := []struct {
 		name   string
 		outage bool
@@ -74,7 +74,7 @@ func TestPublisher(t *testing.T, newPublisher func(t *testing.T) (bridge.Publish
 			t.Parallel()
 			p, f := newPublisher(t)
 			if f.Read == nil {
-				t.Fatal("bridgetest: Features.Read is required")
+				t.Fatal("publishtest: Features.Read is required")
 			}
 			if tt.outage && f.Outage == nil {
 				t.Skip("backend has no Outage")
@@ -93,7 +93,7 @@ func TestPublisher(t *testing.T, newPublisher func(t *testing.T) (bridge.Publish
 
 // suite is one subtest's publisher, features and unique id.
 type suite struct {
-	p  bridge.Publisher
+	p  publish.Publisher
 	f  Features
 	id string // unique per subtest, a token of every subject
 }
@@ -103,9 +103,9 @@ type suite struct {
 func (s *suite) key(i int) string { return fmt.Sprintf("%s%024x", s.id, i) }
 
 // msg returns message n of key i.
-func (s *suite) msg(i, n int) bridge.Message {
+func (s *suite) msg(i, n int) publish.Message {
 	key := s.key(i)
-	return bridge.Message{
+	return publish.Message{
 		Subject: fmt.Sprintf("%s.v1.assemblies.%s.%s.e%d", Prefix, key, s.id, n),
 		ID:      fmt.Sprintf("%s/e%d", key, n),
 		Data:    fmt.Appendf(nil, `{"key":%q,"n":%d}`, key, n),
@@ -116,7 +116,7 @@ func (s *suite) msg(i, n int) bridge.Message {
 // filter matches every subject of the subtest.
 func (s *suite) filter() string { return fmt.Sprintf("%s.v1.assemblies.*.%s.>", Prefix, s.id) }
 
-func (s *suite) read(t *testing.T, want int) []bridge.Message {
+func (s *suite) read(t *testing.T, want int) []publish.Message {
 	t.Helper()
 	return s.f.Read(t, s.filter(), want)
 }
@@ -150,10 +150,10 @@ func testOrderManyKeys(t *testing.T, s *suite) {
 	var wg sync.WaitGroup
 	errs := make(chan error, keys)
 	for k := range keys {
-		var batches [][]bridge.Message
+		var batches [][]publish.Message
 		for n := 0; n < perKey; {
 			size := min(1+(k+n)%4, perKey-n)
-			var b []bridge.Message
+			var b []publish.Message
 			for range size {
 				m := s.msg(k, n)
 				sent[m.Key] = append(sent[m.Key], m.ID)
@@ -184,7 +184,7 @@ func testOrderManyKeys(t *testing.T, s *suite) {
 func testOrderOneBatch(t *testing.T, s *suite) {
 	const keys, perKey = 12, 10
 	sent := make(map[string][]string)
-	var batch []bridge.Message
+	var batch []publish.Message
 	for n := range perKey {
 		for k := range keys {
 			m := s.msg(k, n)
@@ -206,7 +206,7 @@ func testRepeatedID(t *testing.T, s *suite) {
 	again := first
 	again.Data = []byte(`{"again":true}`)
 	marker := s.msg(0, 1)
-	for _, m := range []bridge.Message{first, again, marker} {
+	for _, m := range []publish.Message{first, again, marker} {
 		if err := s.p.Publish(ctx, m); err != nil {
 			t.Fatalf("Publish(%s) = %v; want nil", m.ID, err)
 		}
@@ -242,10 +242,10 @@ func testPayloadTooLarge(t *testing.T, s *suite) {
 	ctx := ctxFor(t, 30*time.Second)
 	big := s.msg(0, 1)
 	big.Data = make([]byte, s.f.MaxPayload)
-	if err := s.p.Publish(ctx, big); !errors.Is(err, bridge.ErrPayloadTooLarge) {
+	if err := s.p.Publish(ctx, big); !errors.Is(err, publish.ErrPayloadTooLarge) {
 		t.Fatalf("Publish(%d bytes) = %v; want ErrPayloadTooLarge", big.Size(), err)
 	}
-	if err := s.p.Publish(ctx, s.msg(0, 0), big); !errors.Is(err, bridge.ErrPayloadTooLarge) {
+	if err := s.p.Publish(ctx, s.msg(0, 0), big); !errors.Is(err, publish.ErrPayloadTooLarge) {
 		t.Fatalf("Publish(small, big) = %v; want ErrPayloadTooLarge", err)
 	}
 	marker := s.msg(0, 2)
@@ -257,7 +257,7 @@ func testPayloadTooLarge(t *testing.T, s *suite) {
 	}
 }
 
-// testPayloadAtLimit checks that bridge.Message.Size counts exactly what
+// testPayloadAtLimit checks that publish.Message.Size counts exactly what
 // the backend counts: a message of exactly MaxPayload is accepted.
 func testPayloadAtLimit(t *testing.T, s *suite) {
 	if s.f.MaxPayload == 0 {
@@ -281,9 +281,9 @@ func testInvalidMessage(t *testing.T, s *suite) {
 	noSubject.Subject = ""
 	spaced := s.msg(0, 2)
 	spaced.Subject += " x"
-	for _, m := range []bridge.Message{noID, noSubject, spaced} {
+	for _, m := range []publish.Message{noID, noSubject, spaced} {
 		err := s.p.Publish(ctxFor(t, 30*time.Second), m)
-		if !errors.Is(err, bridge.ErrInvalidMessage) {
+		if !errors.Is(err, publish.ErrInvalidMessage) {
 			t.Errorf("Publish(subject %q, id %q) = %v; want ErrInvalidMessage", m.Subject, m.ID, err)
 		}
 	}
@@ -293,7 +293,7 @@ func testPublishAfterClose(t *testing.T, s *suite) {
 	if err := s.p.Close(ctxFor(t, 10*time.Second)); err != nil {
 		t.Fatalf("Close = %v; want nil", err)
 	}
-	if err := s.p.Publish(ctxFor(t, 10*time.Second), s.msg(0, 0)); !errors.Is(err, bridge.ErrPublisherClosed) {
+	if err := s.p.Publish(ctxFor(t, 10*time.Second), s.msg(0, 0)); !errors.Is(err, publish.ErrPublisherClosed) {
 		t.Fatalf("Publish after Close = %v; want ErrPublisherClosed", err)
 	}
 }
@@ -389,14 +389,14 @@ func testCloseAbortsHeld(t *testing.T, s *suite) {
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Close during outage = %v; want nil or context.DeadlineExceeded", err)
 	}
-	if err := <-done; !errors.Is(err, bridge.ErrPublisherClosed) {
+	if err := <-done; !errors.Is(err, publish.ErrPublisherClosed) {
 		t.Errorf("held Publish = %v; want ErrPublisherClosed", err)
 	}
 }
 
 // checkStored asserts that got holds each sent ID exactly once and, when
 // ordered, in the order sent per Key. Keys are read from the subject.
-func checkStored(t *testing.T, got []bridge.Message, sent map[string][]string, ordered bool) {
+func checkStored(t *testing.T, got []publish.Message, sent map[string][]string, ordered bool) {
 	t.Helper()
 	byKey := make(map[string][]string)
 	count := make(map[string]int)
@@ -428,7 +428,7 @@ func keyOf(subject string) string {
 	return tokens[3]
 }
 
-func idsOf(msgs []bridge.Message) []string {
+func idsOf(msgs []publish.Message) []string {
 	ids := make([]string, len(msgs))
 	for i, m := range msgs {
 		ids[i] = m.ID
@@ -446,8 +446,8 @@ func newTestID(t *testing.T) string {
 
 // FilterMessages returns the messages whose subject matches the NATS
 // subject filter (tokens, "*" for one token, ">" for the rest), in order.
-func FilterMessages(msgs []bridge.Message, filter string) []bridge.Message {
-	var out []bridge.Message
+func FilterMessages(msgs []publish.Message, filter string) []publish.Message {
+	var out []publish.Message
 	for _, m := range msgs {
 		if subjectMatches(filter, m.Subject) {
 			out = append(out, m)

@@ -1,4 +1,4 @@
-package bridge_test
+package publishtest
 
 import (
 	"strings"
@@ -9,11 +9,11 @@ import (
 	"go.uber.org/zap/zapcore"
 )
 
-// afterTestLogger routes logs to t until the test's cleanups run, then
+// Logger routes logs to t until the test's cleanups run, then
 // drops them. nats.go calls connection handlers (closed, disconnected)
 // from its own goroutine, possibly after the test ended, when t.Log is a
 // data race.
-func afterTestLogger(t *testing.T) *zap.Logger {
+func Logger(t *testing.T) *zap.Logger {
 	w := &guardedTestWriter{t: t}
 	t.Cleanup(w.stop)
 	enc := zapcore.NewConsoleEncoder(zap.NewDevelopmentEncoderConfig())

@@ -1,4 +1,4 @@
-package bridge
+package publish
 
 import (
 	"context"
@@ -108,7 +108,7 @@ func Connect(ctx context.Context, cfg NATSConfig, logger *zap.Logger) (*nats.Con
 	}
 	nc, err := nats.Connect(cfg.URL, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("bridge: nats connect: %w", err)
+		return nil, fmt.Errorf("publish: nats connect: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		nc.Close()
@@ -264,7 +264,7 @@ type EmbeddedConfig struct {
 
 // ErrEmbeddedNotReady means the embedded server did not accept connections
 // within its start timeout.
-var ErrEmbeddedNotReady = errors.New("bridge: embedded nats-server not ready")
+var ErrEmbeddedNotReady = errors.New("publish: embedded nats-server not ready")
 
 // StartEmbedded starts an in-process nats-server and returns it once it
 // accepts connections. It does not install signal handlers. The caller

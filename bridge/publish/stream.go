@@ -1,4 +1,4 @@
-package bridge
+package publish
 
 import (
 	"context"
@@ -56,7 +56,7 @@ func EnsureStream(ctx context.Context, js jetstream.StreamManager, cfg StreamCon
 		return err
 	}
 	if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
-		return fmt.Errorf("bridge: ensure stream %s: %w", cfg.Name, err)
+		return fmt.Errorf("publish: ensure stream %s: %w", cfg.Name, err)
 	}
 	return nil
 }

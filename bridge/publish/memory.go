@@ -1,4 +1,4 @@
-package bridge
+package publish
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"sync"
 )
 
-// MemoryConfig configures a [MemoryPublisher]. Zero values mean the
+// MemoryConfig configures a [Memory]. Zero values mean the
 // documented defaults.
 type MemoryConfig struct {
 	// DisableDedupe stores every message; by default a message whose ID was
@@ -24,7 +24,7 @@ type MemoryConfig struct {
 	// order, before Publish returns. It must not call the publisher.
 	OnStored func(Message)
 	// Observer: if nil, none.
-	Observer PublishObserver
+	Observer Observer
 }
 
 // Defaults of [MemoryConfig].
@@ -33,13 +33,13 @@ const (
 	defaultMemoryMaxMessages = 10000
 )
 
-// MemoryPublisher keeps published messages in memory: for tests, and for
-// running without NATS. It behaves like [JetStreamPublisher] where a caller
+// Memory keeps published messages in memory: for tests, and for
+// running without NATS. It behaves like [JetStream] where a caller
 // can tell: per-Key order (it stores in publish order), de-duplication by
 // ID, the payload limit, and an outage during which Publish holds the
 // caller's messages until the outage ends or ctx does (see SetOutage).
-// Create it with [NewMemoryPublisher]; its zero value is not usable.
-type MemoryPublisher struct {
+// Create it with [NewMemory]; its zero value is not usable.
+type Memory struct {
 	cfg  MemoryConfig
 	turn chan struct{} // capacity 1: held by the Publish call that stores
 
@@ -52,10 +52,10 @@ type MemoryPublisher struct {
 	done    chan struct{}       // closed by Close
 }
 
-var _ Publisher = (*MemoryPublisher)(nil)
+var _ Publisher = (*Memory)(nil)
 
-// NewMemoryPublisher returns an empty publisher.
-func NewMemoryPublisher(cfg MemoryConfig) *MemoryPublisher {
+// NewMemory returns an empty publisher.
+func NewMemory(cfg MemoryConfig) *Memory {
 	if cfg.MaxPayload <= 0 {
 		cfg.MaxPayload = defaultMemoryMaxPayload
 	}
@@ -64,7 +64,7 @@ func NewMemoryPublisher(cfg MemoryConfig) *MemoryPublisher {
 	}
 	up := make(chan struct{})
 	close(up)
-	return &MemoryPublisher{
+	return &Memory{
 		cfg:  cfg,
 		turn: make(chan struct{}, 1),
 		seen: make(map[string]struct{}),
@@ -75,7 +75,7 @@ func NewMemoryPublisher(cfg MemoryConfig) *MemoryPublisher {
 
 // Publish stores msgs in order; see [Publisher]. During an outage it waits
 // for the outage to end.
-func (p *MemoryPublisher) Publish(ctx context.Context, msgs ...Message) error {
+func (p *Memory) Publish(ctx context.Context, msgs ...Message) error {
 	p.mu.Lock()
 	closed := p.closed
 	p.mu.Unlock()
@@ -115,7 +115,7 @@ func (p *MemoryPublisher) Publish(ctx context.Context, msgs ...Message) error {
 }
 
 // awaitUp waits while there is an outage.
-func (p *MemoryPublisher) awaitUp(ctx context.Context) error {
+func (p *Memory) awaitUp(ctx context.Context) error {
 	p.mu.Lock()
 	up := p.up
 	p.mu.Unlock()
@@ -130,7 +130,7 @@ func (p *MemoryPublisher) awaitUp(ctx context.Context) error {
 }
 
 // store keeps m unless its ID was stored before (then dup is true).
-func (p *MemoryPublisher) store(m Message) (dup bool, err error) {
+func (p *Memory) store(m Message) (dup bool, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
@@ -156,7 +156,7 @@ func (p *MemoryPublisher) store(m Message) (dup bool, err error) {
 }
 
 // Messages returns the stored messages, oldest first.
-func (p *MemoryPublisher) Messages() []Message {
+func (p *Memory) Messages() []Message {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return slices.Clone(p.stored)
@@ -164,7 +164,7 @@ func (p *MemoryPublisher) Messages() []Message {
 
 // SetOutage starts (down true) or ends an outage. During one, Publish
 // stores nothing and waits.
-func (p *MemoryPublisher) SetOutage(down bool) {
+func (p *Memory) SetOutage(down bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	isDown := chanOpen(p.up)
@@ -188,7 +188,7 @@ func chanOpen(ch chan struct{}) bool {
 // Close makes Publish refuse messages; a call waiting out an outage returns
 // [ErrPublisherClosed]. It waits (bounded by ctx) for a call that is
 // storing. Calling it again does nothing.
-func (p *MemoryPublisher) Close(ctx context.Context) error {
+func (p *Memory) Close(ctx context.Context) error {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -202,6 +202,6 @@ func (p *MemoryPublisher) Close(ctx context.Context) error {
 		<-p.turn
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("bridge: publisher close: %w", ctx.Err())
+		return fmt.Errorf("publish: publisher close: %w", ctx.Err())
 	}
 }

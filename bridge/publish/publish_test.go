@@ -1,4 +1,4 @@
-package bridge_test
+package publish_test
 
 import (
 	"context"
@@ -28,18 +28,15 @@ import (
 	"go.uber.org/zap/zaptest"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/tlbridge/tlbridge/bridge"
-	"github.com/tlbridge/tlbridge/bridge/bridgetest"
-	"github.com/tlbridge/tlbridge/internal/testnet"
+	"github.com/tlbridge/tlbridge/bridge/publish"
+	"github.com/tlbridge/tlbridge/bridge/publish/publishtest"
 )
-
-func TestMain(m *testing.M) { testnet.Main(m) }
 
 const testStream = "TEST"
 
 // testJetStreamConfig keeps retries quick so outages resolve fast in tests.
-func testJetStreamConfig(t *testing.T) bridge.JetStreamConfig {
-	return bridge.JetStreamConfig{
+func testJetStreamConfig(t *testing.T) publish.JetStreamConfig {
+	return publish.JetStreamConfig{
 		AckTimeout: 2 * time.Second,
 		MinBackoff: 20 * time.Millisecond,
 		MaxBackoff: 200 * time.Millisecond,
@@ -51,7 +48,7 @@ func testJetStreamConfig(t *testing.T) bridge.JetStreamConfig {
 // reconnect wait, and closes the connection when the test ends.
 func connect(t *testing.T, url string) *nats.Conn {
 	t.Helper()
-	nc, err := bridge.Connect(t.Context(), bridge.NATSConfig{URL: url, ReconnectWait: 50 * time.Millisecond}, afterTestLogger(t))
+	nc, err := publish.Connect(t.Context(), publish.NATSConfig{URL: url, ReconnectWait: 50 * time.Millisecond}, publishtest.Logger(t))
 	if err != nil {
 		t.Fatalf("Connect(%s) = %v", url, err)
 	}
@@ -61,9 +58,9 @@ func connect(t *testing.T, url string) *nats.Conn {
 
 func ensureTestStream(t *testing.T, js jetstream.JetStream) {
 	t.Helper()
-	err := bridge.EnsureStream(t.Context(), js, bridge.StreamConfig{
+	err := publish.EnsureStream(t.Context(), js, publish.StreamConfig{
 		Name:     testStream,
-		Subjects: []string{bridge.StreamSubject(bridgetest.Prefix)},
+		Subjects: []string{publish.StreamSubject(publishtest.Prefix)},
 	})
 	if err != nil {
 		t.Fatalf("EnsureStream = %v", err)
@@ -81,7 +78,7 @@ type jetStreamBackend struct {
 
 func newJetStreamBackend(t *testing.T) *jetStreamBackend {
 	t.Helper()
-	srv, url := bridgetest.StartNATS(t)
+	srv, url := publishtest.StartNATS(t)
 	nc := connect(t, url)
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -91,14 +88,14 @@ func newJetStreamBackend(t *testing.T) *jetStreamBackend {
 	return &jetStreamBackend{srv: srv, nc: nc, js: js}
 }
 
-func (b *jetStreamBackend) features(maxPayload int) bridgetest.Features {
-	return bridgetest.Features{
+func (b *jetStreamBackend) features(maxPayload int) publishtest.Features {
+	return publishtest.Features{
 		Dedupe:     true,
 		Ordered:    true,
 		Durable:    true,
 		MaxPayload: maxPayload,
-		Read: func(t *testing.T, filter string, want int) []bridge.Message {
-			return bridgetest.ReadStreamT(t, b.js, testStream, filter, want)
+		Read: func(t *testing.T, filter string, want int) []publish.Message {
+			return publishtest.ReadStreamT(t, b.js, testStream, filter, want)
 		},
 		Outage: func(t *testing.T) func() {
 			b.mu.Lock()
@@ -109,17 +106,17 @@ func (b *jetStreamBackend) features(maxPayload int) bridgetest.Features {
 			return func() {
 				b.mu.Lock()
 				defer b.mu.Unlock()
-				b.srv = bridgetest.RestartNATS(t, srv)
+				b.srv = publishtest.RestartNATS(t, srv)
 			}
 		},
 	}
 }
 
 func TestJetStreamPublisher(t *testing.T) {
-	bridgetest.TestPublisher(t, func(t *testing.T) (bridge.Publisher, bridgetest.Features) {
+	publishtest.TestPublisher(t, func(t *testing.T) (publish.Publisher, publishtest.Features) {
 		b := newJetStreamBackend(t)
 		pc := connect(t, b.srv.ClientURL())
-		p, err := bridge.NewJetStreamPublisher(pc, testJetStreamConfig(t))
+		p, err := publish.NewJetStream(pc, testJetStreamConfig(t))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,32 +125,32 @@ func TestJetStreamPublisher(t *testing.T) {
 }
 
 func TestCorePublisher(t *testing.T) {
-	bridgetest.TestPublisher(t, func(t *testing.T) (bridge.Publisher, bridgetest.Features) {
-		_, url := bridgetest.StartNATS(t)
-		c := bridgetest.Collect(t, connect(t, url), bridgetest.Prefix+".>")
+	publishtest.TestPublisher(t, func(t *testing.T) (publish.Publisher, publishtest.Features) {
+		_, url := publishtest.StartNATS(t)
+		c := publishtest.Collect(t, connect(t, url), publishtest.Prefix+".>")
 		pc := connect(t, url)
-		p, err := bridge.NewCorePublisher(pc, bridge.CoreConfig{Logger: zaptest.NewLogger(t)})
+		p, err := publish.NewCore(pc, publish.CoreConfig{Logger: zaptest.NewLogger(t)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return p, bridgetest.Features{
+		return p, publishtest.Features{
 			Ordered:    true,
 			MaxPayload: int(pc.MaxPayload()),
-			Read:       func(t *testing.T, filter string, want int) []bridge.Message { return c.Wait(t, filter, want) },
+			Read:       func(t *testing.T, filter string, want int) []publish.Message { return c.Wait(t, filter, want) },
 		}
 	})
 }
 
 func TestMemoryPublisher(t *testing.T) {
-	bridgetest.TestPublisher(t, func(t *testing.T) (bridge.Publisher, bridgetest.Features) {
-		p := bridge.NewMemoryPublisher(bridge.MemoryConfig{})
-		return p, bridgetest.Features{
+	publishtest.TestPublisher(t, func(t *testing.T) (publish.Publisher, publishtest.Features) {
+		p := publish.NewMemory(publish.MemoryConfig{})
+		return p, publishtest.Features{
 			Dedupe:     true,
 			Ordered:    true,
 			Durable:    true,
 			MaxPayload: 1 << 20,
-			Read: func(_ *testing.T, filter string, _ int) []bridge.Message {
-				return bridgetest.FilterMessages(p.Messages(), filter)
+			Read: func(_ *testing.T, filter string, _ int) []publish.Message {
+				return publishtest.FilterMessages(p.Messages(), filter)
 			},
 			Outage: func(*testing.T) func() {
 				p.SetOutage(true)
@@ -163,7 +160,7 @@ func TestMemoryPublisher(t *testing.T) {
 	})
 }
 
-// recorder is a PublishObserver that keeps what it is told.
+// recorder is a Observer that keeps what it is told.
 type recorder struct {
 	mu         sync.Mutex // guards published, duplicates, failures
 	published  []string
@@ -174,7 +171,7 @@ type recorder struct {
 
 func newRecorder() *recorder { return &recorder{failed: make(chan struct{}, 1)} }
 
-func (r *recorder) Published(m bridge.Message, duplicate bool) {
+func (r *recorder) Published(m publish.Message, duplicate bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.published = append(r.published, m.ID)
@@ -183,7 +180,7 @@ func (r *recorder) Published(m bridge.Message, duplicate bool) {
 	}
 }
 
-func (r *recorder) PublishFailed(_ bridge.Message, err error, _ bool) {
+func (r *recorder) PublishFailed(_ publish.Message, err error, _ bool) {
 	r.mu.Lock()
 	r.failures = append(r.failures, err)
 	r.mu.Unlock()
@@ -199,11 +196,11 @@ func (r *recorder) snapshot() (published, duplicates []string, failures []error)
 	return slices.Clone(r.published), slices.Clone(r.duplicates), slices.Clone(r.failures)
 }
 
-func newJetStreamPublisher(t *testing.T, nc *nats.Conn, obs bridge.PublishObserver) *bridge.JetStreamPublisher {
+func newJetStreamPublisher(t *testing.T, nc *nats.Conn, obs publish.Observer) *publish.JetStream {
 	t.Helper()
 	cfg := testJetStreamConfig(t)
 	cfg.Observer = obs
-	p, err := bridge.NewJetStreamPublisher(nc, cfg)
+	p, err := publish.NewJetStream(nc, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,9 +214,9 @@ func newJetStreamPublisher(t *testing.T, nc *nats.Conn, obs bridge.PublishObserv
 	return p
 }
 
-func testMessage(key string, n int) bridge.Message {
-	return bridge.Message{
-		Subject: fmt.Sprintf("%s.v1.assemblies.%s.e%d", bridgetest.Prefix, key, n),
+func testMessage(key string, n int) publish.Message {
+	return publish.Message{
+		Subject: fmt.Sprintf("%s.v1.assemblies.%s.e%d", publishtest.Prefix, key, n),
 		ID:      fmt.Sprintf("%s/e%d", key, n),
 		Data:    fmt.Appendf(nil, `{"n":%d}`, n),
 		Key:     key,
@@ -242,7 +239,7 @@ func TestJetStreamDuplicateIsAcknowledged(t *testing.T) {
 	if !slices.Equal(published, []string{m.ID, m.ID}) || !slices.Equal(duplicates, []string{m.ID}) {
 		t.Errorf("observed published %q, duplicates %q; want both publishes acknowledged, the second as duplicate", published, duplicates)
 	}
-	if got := bridgetest.ReadStreamT(t, b.js, testStream, ">", 1); len(got) != 1 {
+	if got := publishtest.ReadStreamT(t, b.js, testStream, ">", 1); len(got) != 1 {
 		t.Errorf("stream holds %d messages; want 1", len(got))
 	}
 }
@@ -265,8 +262,8 @@ func TestJetStreamMessageHeaders(t *testing.T) {
 	if got := raw.Header.Get("Nats-Msg-Id"); got != m.ID {
 		t.Errorf("Nats-Msg-Id = %q; want %q", got, m.ID)
 	}
-	if got := raw.Header.Get("Content-Type"); got != bridge.MessageContentType {
-		t.Errorf("Content-Type = %q; want %q", got, bridge.MessageContentType)
+	if got := raw.Header.Get("Content-Type"); got != publish.ContentType {
+		t.Errorf("Content-Type = %q; want %q", got, publish.ContentType)
 	}
 }
 
@@ -274,7 +271,7 @@ func TestJetStreamMessageHeaders(t *testing.T) {
 // subject, attempts fail (no responders) and are retried; once the stream
 // exists the message is stored, once.
 func TestJetStreamRetriesUntilStreamExists(t *testing.T) {
-	_, url := bridgetest.StartNATS(t)
+	_, url := publishtest.StartNATS(t)
 	nc := connect(t, url)
 	rec := newRecorder()
 	p := newJetStreamPublisher(t, nc, rec)
@@ -300,7 +297,7 @@ func TestJetStreamRetriesUntilStreamExists(t *testing.T) {
 			t.Errorf("attempt failed with %v; want ErrNoStreamResponse", err)
 		}
 	}
-	if got := bridgetest.ReadStreamT(t, js, testStream, ">", 1); len(got) != 1 || got[0].ID != m.ID {
+	if got := publishtest.ReadStreamT(t, js, testStream, ">", 1); len(got) != 1 || got[0].ID != m.ID {
 		t.Errorf("stream holds %q; want [%s]", idsOf(got), m.ID)
 	}
 }
@@ -338,14 +335,14 @@ func TestJetStreamOutageMidStream(t *testing.T) {
 		waitFor(t, func() bool { return !b.nc.IsConnected() })
 	}
 	time.Sleep(300 * time.Millisecond)
-	b.srv = bridgetest.RestartNATS(t, b.srv)
+	b.srv = publishtest.RestartNATS(t, b.srv)
 	wg.Wait()
 	close(errs)
 	for err := range errs {
 		t.Fatalf("Publish across the outage = %v; want nil", err)
 	}
 
-	got := bridgetest.ReadStreamT(t, b.js, testStream, ">", keys*perKey)
+	got := publishtest.ReadStreamT(t, b.js, testStream, ">", keys*perKey)
 	perKeyIDs := make(map[string][]string)
 	seen := make(map[string]int)
 	for _, m := range got {
@@ -385,11 +382,11 @@ func TestJetStreamAttemptBufferedDuringOutageIsNotStoredTwice(t *testing.T) {
 	if err := b.nc.PublishMsg(early); err != nil {
 		t.Fatalf("buffered publish = %v", err)
 	}
-	b.srv = bridgetest.RestartNATS(t, b.srv)
+	b.srv = publishtest.RestartNATS(t, b.srv)
 	if err := p.Publish(t.Context(), m); err != nil {
 		t.Fatalf("Publish after the outage = %v; want nil", err)
 	}
-	got := bridgetest.ReadStreamT(t, b.js, testStream, ">", 1)
+	got := publishtest.ReadStreamT(t, b.js, testStream, ">", 1)
 	if len(got) != 1 || got[0].ID != m.ID {
 		t.Fatalf("stream holds %q; want [%s] once", idsOf(got), m.ID)
 	}
@@ -413,12 +410,12 @@ func TestJetStreamPublishWaitsForFirstConnect(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- p.Publish(t.Context(), m) }()
 
-	srv, err := bridge.StartEmbedded(bridge.EmbeddedConfig{Port: port, StoreDir: t.TempDir(), JetStream: true})
+	srv, err := publish.StartEmbedded(publish.EmbeddedConfig{Port: port, StoreDir: t.TempDir(), JetStream: true})
 	if err != nil {
 		t.Fatalf("StartEmbedded = %v", err)
 	}
 	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
-	if err := bridge.AwaitConnected(t.Context(), nc); err != nil {
+	if err := publish.AwaitConnected(t.Context(), nc); err != nil {
 		t.Fatalf("AwaitConnected = %v", err)
 	}
 	js, err := jetstream.New(nc)
@@ -429,7 +426,7 @@ func TestJetStreamPublishWaitsForFirstConnect(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("Publish = %v; want nil", err)
 	}
-	if got := bridgetest.ReadStreamT(t, js, testStream, ">", 1); len(got) != 1 {
+	if got := publishtest.ReadStreamT(t, js, testStream, ">", 1); len(got) != 1 {
 		t.Errorf("stream holds %d messages; want 1", len(got))
 	}
 }
@@ -441,33 +438,33 @@ func TestJetStreamConnectionClosed(t *testing.T) {
 	p := newJetStreamPublisher(t, nc, nil)
 	nc.Close()
 	err := p.Publish(t.Context(), testMessage(testKey(0), 0))
-	if !errors.Is(err, bridge.ErrPublisherClosed) || !errors.Is(err, nats.ErrConnectionClosed) {
+	if !errors.Is(err, publish.ErrPublisherClosed) || !errors.Is(err, nats.ErrConnectionClosed) {
 		t.Fatalf("Publish on a closed connection = %v; want ErrPublisherClosed wrapping nats.ErrConnectionClosed", err)
 	}
 }
 
 func TestNewJetStreamPublisherRejectsBadConfig(t *testing.T) {
-	if _, err := bridge.NewJetStreamPublisher(nil, bridge.JetStreamConfig{}); !errors.Is(err, bridge.ErrInvalidNATSConfig) {
-		t.Errorf("NewJetStreamPublisher(nil conn) = %v; want ErrInvalidNATSConfig", err)
+	if _, err := publish.NewJetStream(nil, publish.JetStreamConfig{}); !errors.Is(err, publish.ErrInvalidNATSConfig) {
+		t.Errorf("NewJetStream(nil conn) = %v; want ErrInvalidNATSConfig", err)
 	}
-	_, url := bridgetest.StartNATS(t)
+	_, url := publishtest.StartNATS(t)
 	nc := connect(t, url)
-	if _, err := bridge.NewJetStreamPublisher(nc, bridge.JetStreamConfig{MaxInFlight: -1}); !errors.Is(err, bridge.ErrInvalidNATSConfig) {
-		t.Errorf("NewJetStreamPublisher(MaxInFlight -1) = %v; want ErrInvalidNATSConfig", err)
+	if _, err := publish.NewJetStream(nc, publish.JetStreamConfig{MaxInFlight: -1}); !errors.Is(err, publish.ErrInvalidNATSConfig) {
+		t.Errorf("NewJetStream(MaxInFlight -1) = %v; want ErrInvalidNATSConfig", err)
 	}
-	if _, err := bridge.NewCorePublisher(nil, bridge.CoreConfig{}); !errors.Is(err, bridge.ErrInvalidNATSConfig) {
-		t.Errorf("NewCorePublisher(nil conn) = %v; want ErrInvalidNATSConfig", err)
+	if _, err := publish.NewCore(nil, publish.CoreConfig{}); !errors.Is(err, publish.ErrInvalidNATSConfig) {
+		t.Errorf("NewCore(nil conn) = %v; want ErrInvalidNATSConfig", err)
 	}
 }
 
 func TestMemoryPublisherOnStoredAndBound(t *testing.T) {
 	var stored []string
-	p := bridge.NewMemoryPublisher(bridge.MemoryConfig{
+	p := publish.NewMemory(publish.MemoryConfig{
 		MaxMessages: 3,
-		OnStored:    func(m bridge.Message) { stored = append(stored, m.ID) },
+		OnStored:    func(m publish.Message) { stored = append(stored, m.ID) },
 	})
 	key := testKey(0)
-	var msgs []bridge.Message
+	var msgs []publish.Message
 	for n := range 5 {
 		msgs = append(msgs, testMessage(key, n))
 	}
@@ -483,14 +480,14 @@ func TestMemoryPublisherOnStoredAndBound(t *testing.T) {
 }
 
 func TestEnsureStream(t *testing.T) {
-	_, url := bridgetest.StartNATS(t)
+	_, url := publishtest.StartNATS(t)
 	js, err := jetstream.New(connect(t, url))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := bridge.StreamConfig{Name: "EVENTS", Subjects: []string{bridge.StreamSubject("transloadit")}}
+	cfg := publish.StreamConfig{Name: "EVENTS", Subjects: []string{publish.StreamSubject("transloadit")}}
 	for range 2 {
-		if err := bridge.EnsureStream(t.Context(), js, cfg); err != nil {
+		if err := publish.EnsureStream(t.Context(), js, cfg); err != nil {
 			t.Fatalf("EnsureStream = %v; want nil", err)
 		}
 	}
@@ -506,7 +503,7 @@ func TestEnsureStream(t *testing.T) {
 	}
 
 	cfg.Duplicates = 10 * time.Minute
-	if err := bridge.EnsureStream(t.Context(), js, cfg); err != nil {
+	if err := publish.EnsureStream(t.Context(), js, cfg); err != nil {
 		t.Fatalf("EnsureStream(Duplicates 10m) = %v; want nil", err)
 	}
 	if got := streamInfo(t, js, "EVENTS").Config.Duplicates; got != 10*time.Minute {
@@ -515,21 +512,21 @@ func TestEnsureStream(t *testing.T) {
 }
 
 func TestEnsureStreamRejectsBadConfig(t *testing.T) {
-	subjects := []string{bridge.StreamSubject("x")}
+	subjects := []string{publish.StreamSubject("x")}
 	tests := []struct {
 		name string
-		in   bridge.StreamConfig
+		in   publish.StreamConfig
 	}{
-		{"no name", bridge.StreamConfig{Subjects: subjects}},
-		{"no subjects", bridge.StreamConfig{Name: "S"}},
-		{"short duplicate window", bridge.StreamConfig{Name: "S", Subjects: subjects, Duplicates: time.Minute}},
-		{"max age below window", bridge.StreamConfig{Name: "S", Subjects: subjects, MaxAge: time.Minute}},
-		{"negative replicas", bridge.StreamConfig{Name: "S", Subjects: subjects, Replicas: -1}},
+		{"no name", publish.StreamConfig{Subjects: subjects}},
+		{"no subjects", publish.StreamConfig{Name: "S"}},
+		{"short duplicate window", publish.StreamConfig{Name: "S", Subjects: subjects, Duplicates: time.Minute}},
+		{"max age below window", publish.StreamConfig{Name: "S", Subjects: subjects, MaxAge: time.Minute}},
+		{"negative replicas", publish.StreamConfig{Name: "S", Subjects: subjects, Replicas: -1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// A nil manager shows the config is rejected before any request.
-			if err := bridge.EnsureStream(t.Context(), nil, tt.in); !errors.Is(err, bridge.ErrInvalidNATSConfig) {
+			if err := publish.EnsureStream(t.Context(), nil, tt.in); !errors.Is(err, publish.ErrInvalidNATSConfig) {
 				t.Errorf("EnsureStream(%+v) = %v; want ErrInvalidNATSConfig", tt.in, err)
 			}
 		})
@@ -559,23 +556,23 @@ func TestConnectOptionsRejectsBadConfig(t *testing.T) {
 	const url = "nats://127.0.0.1:4222"
 	tests := []struct {
 		name string
-		in   bridge.NATSConfig
+		in   publish.NATSConfig
 	}{
-		{"no URL", bridge.NATSConfig{}},
-		{"user and token", bridge.NATSConfig{URL: url, User: "u", Token: "t"}},
-		{"creds and nkey", bridge.NATSConfig{URL: url, CredsFile: notPEM, NKeySeedFile: notPEM}},
-		{"password without user", bridge.NATSConfig{URL: url, Password: "p"}},
-		{"cert without key", bridge.NATSConfig{URL: url, TLSCertFile: notPEM}},
-		{"missing creds file", bridge.NATSConfig{URL: url, CredsFile: missing}},
-		{"bad nkey seed file", bridge.NATSConfig{URL: url, NKeySeedFile: notPEM}},
-		{"missing CA file", bridge.NATSConfig{URL: url, TLSCAFile: missing}},
-		{"CA file without PEM", bridge.NATSConfig{URL: url, TLSCAFile: notPEM}},
-		{"bad cert and key", bridge.NATSConfig{URL: url, TLSCertFile: notPEM, TLSKeyFile: notPEM}},
-		{"negative reconnect wait", bridge.NATSConfig{URL: url, ReconnectWait: -time.Second}},
+		{"no URL", publish.NATSConfig{}},
+		{"user and token", publish.NATSConfig{URL: url, User: "u", Token: "t"}},
+		{"creds and nkey", publish.NATSConfig{URL: url, CredsFile: notPEM, NKeySeedFile: notPEM}},
+		{"password without user", publish.NATSConfig{URL: url, Password: "p"}},
+		{"cert without key", publish.NATSConfig{URL: url, TLSCertFile: notPEM}},
+		{"missing creds file", publish.NATSConfig{URL: url, CredsFile: missing}},
+		{"bad nkey seed file", publish.NATSConfig{URL: url, NKeySeedFile: notPEM}},
+		{"missing CA file", publish.NATSConfig{URL: url, TLSCAFile: missing}},
+		{"CA file without PEM", publish.NATSConfig{URL: url, TLSCAFile: notPEM}},
+		{"bad cert and key", publish.NATSConfig{URL: url, TLSCertFile: notPEM, TLSKeyFile: notPEM}},
+		{"negative reconnect wait", publish.NATSConfig{URL: url, ReconnectWait: -time.Second}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := bridge.ConnectOptions(tt.in, nil); !errors.Is(err, bridge.ErrInvalidNATSConfig) {
+			if _, err := publish.ConnectOptions(tt.in, nil); !errors.Is(err, publish.ErrInvalidNATSConfig) {
 				t.Errorf("ConnectOptions(%+v) = %v; want ErrInvalidNATSConfig", tt.in, err)
 			}
 		})
@@ -588,10 +585,10 @@ func TestConnectAuth(t *testing.T) {
 	tests := []struct {
 		name   string
 		server server.Options
-		client bridge.NATSConfig
+		client publish.NATSConfig
 	}{
-		{"user and password", server.Options{Username: "bridge", Password: "s3cret"}, bridge.NATSConfig{User: "bridge", Password: "s3cret"}},
-		{"token", server.Options{Authorization: "t0ken"}, bridge.NATSConfig{Token: "t0ken"}},
+		{"user and password", server.Options{Username: "bridge", Password: "s3cret"}, publish.NATSConfig{User: "bridge", Password: "s3cret"}},
+		{"token", server.Options{Authorization: "t0ken"}, publish.NATSConfig{Token: "t0ken"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -600,7 +597,7 @@ func TestConnectAuth(t *testing.T) {
 			nc := connectWith(t, tt.client)
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 			defer cancel()
-			if err := bridge.AwaitConnected(ctx, nc); err != nil {
+			if err := publish.AwaitConnected(ctx, nc); err != nil {
 				t.Fatalf("AwaitConnected = %v; want nil", err)
 			}
 		})
@@ -634,10 +631,10 @@ func TestConnectTLS(t *testing.T) {
 			MinVersion:   tls.VersionTLS12,
 		},
 	})
-	nc := connectWith(t, bridge.NATSConfig{URL: url, TLSCAFile: caFile, TLSCertFile: certFile, TLSKeyFile: keyFile})
+	nc := connectWith(t, publish.NATSConfig{URL: url, TLSCAFile: caFile, TLSCertFile: certFile, TLSKeyFile: keyFile})
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	if err := bridge.AwaitConnected(ctx, nc); err != nil {
+	if err := publish.AwaitConnected(ctx, nc); err != nil {
 		t.Fatalf("AwaitConnected = %v; want nil", err)
 	}
 	if _, err := nc.TLSConnectionState(); err != nil {
@@ -648,7 +645,7 @@ func TestConnectTLS(t *testing.T) {
 func TestAwaitConnectedReturnsOnClose(t *testing.T) {
 	nc := connect(t, fmt.Sprintf("nats://127.0.0.1:%d", freePort(t)))
 	done := make(chan error, 1)
-	go func() { done <- bridge.AwaitConnected(context.Background(), nc) }()
+	go func() { done <- publish.AwaitConnected(context.Background(), nc) }()
 	nc.Close()
 	if err := <-done; !errors.Is(err, nats.ErrConnectionClosed) {
 		t.Fatalf("AwaitConnected on a closed connection = %v; want nats.ErrConnectionClosed", err)
@@ -656,11 +653,11 @@ func TestAwaitConnectedReturnsOnClose(t *testing.T) {
 }
 
 func TestStartEmbedded(t *testing.T) {
-	if _, err := bridge.StartEmbedded(bridge.EmbeddedConfig{JetStream: true}); !errors.Is(err, bridge.ErrInvalidNATSConfig) {
+	if _, err := publish.StartEmbedded(publish.EmbeddedConfig{JetStream: true}); !errors.Is(err, publish.ErrInvalidNATSConfig) {
 		t.Errorf("StartEmbedded(JetStream without StoreDir) = %v; want ErrInvalidNATSConfig", err)
 	}
 	core, logs := observer.New(zap.InfoLevel)
-	srv, err := bridge.StartEmbedded(bridge.EmbeddedConfig{Port: -1, StoreDir: t.TempDir(), JetStream: true, MaxPayload: 4096, Logger: zap.New(core)})
+	srv, err := publish.StartEmbedded(publish.EmbeddedConfig{Port: -1, StoreDir: t.TempDir(), JetStream: true, MaxPayload: 4096, Logger: zap.New(core)})
 	if err != nil {
 		t.Fatalf("StartEmbedded = %v", err)
 	}
@@ -689,9 +686,9 @@ func startServer(t *testing.T, opts *server.Options) string {
 	return s.ClientURL()
 }
 
-func connectWith(t *testing.T, cfg bridge.NATSConfig) *nats.Conn {
+func connectWith(t *testing.T, cfg publish.NATSConfig) *nats.Conn {
 	t.Helper()
-	nc, err := bridge.Connect(t.Context(), cfg, afterTestLogger(t))
+	nc, err := publish.Connect(t.Context(), cfg, publishtest.Logger(t))
 	if err != nil {
 		t.Fatalf("Connect = %v", err)
 	}
@@ -786,7 +783,7 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 }
 
-func idsOf(msgs []bridge.Message) []string {
+func idsOf(msgs []publish.Message) []string {
 	ids := make([]string, len(msgs))
 	for i, m := range msgs {
 		ids[i] = m.ID

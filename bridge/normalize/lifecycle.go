@@ -1,0 +1,153 @@
+package normalize
+
+import (
+	"encoding/json"
+	"strconv"
+
+	"github.com/tlbridge/tlbridge/internal/transloadit"
+	"github.com/tlbridge/tlbridge/schemas"
+	"github.com/tlbridge/tlbridge/stream"
+)
+
+// stateRank orders states: nothing, uploading, executing or replaying,
+// anything else (terminal).
+func stateRank(s transloadit.State) int {
+	switch s {
+	case "":
+		return 0
+	case transloadit.StateUploading:
+		return 1
+	case transloadit.StateExecuting, transloadit.StateReplaying:
+		return 2
+	}
+	return 3
+}
+
+// advance moves the known state forward, never back (a lagging status
+// must not undo what the stream said).
+func (n *Normalizer) advance(s transloadit.State) {
+	if stateRank(s) >= stateRank(n.state) && s != "" {
+		n.state = s
+	}
+}
+
+func (n *Normalizer) replay() bool {
+	return n.parentID != "" || n.sent.replaying
+}
+
+// ensureUploading emits uploading first, unless the Assembly is a replay
+// (which does not upload) or it was emitted already.
+func (n *Normalizer) ensureUploading(b *batch) {
+	if n.sent.uploading || n.replay() {
+		return
+	}
+	n.sent.uploading = true
+	b.emit(schemas.TypeUploading, "uploading", "", &schemas.Uploading{})
+}
+
+// ensureExecution emits the event that opens the execution phase once:
+// replaying for a replay (or when replaying is forced), executing
+// otherwise.
+func (n *Normalizer) ensureExecution(b *batch, replaying bool) {
+	if replaying || n.replay() {
+		if !n.sent.replaying {
+			n.sent.replaying = true
+			b.emit(schemas.TypeReplaying, "replaying", "", &schemas.Replaying{})
+		}
+		return
+	}
+	if !n.sent.executing {
+		n.sent.executing = true
+		b.emit(schemas.TypeExecuting, "executing", "", &schemas.Executing{})
+	}
+}
+
+func (n *Normalizer) ensureMeta(b *batch) {
+	if n.sent.meta {
+		return
+	}
+	n.sent.meta = true
+	b.emit(schemas.TypeUploadMetaExtracted, "meta", "", &schemas.UploadMetaExtracted{Uploads: n.uploads.len()})
+}
+
+// progressDue reports whether a progress event may be emitted at b.at.
+func (n *Normalizer) progressDue(b *batch) bool {
+	return !n.progressSent || b.at.Sub(n.progressAt) >= progressInterval
+}
+
+func (n *Normalizer) markProgress(b *batch) {
+	n.progressSent = true
+	n.progressAt = b.at
+}
+
+func (n *Normalizer) uploadProgress(b *batch, st *transloadit.Status) {
+	if st.BytesReceived <= n.bytesSent || !n.progressDue(b) {
+		return
+	}
+	n.bytesSent = st.BytesReceived
+	n.markProgress(b)
+	d := &schemas.UploadProgress{BytesReceived: st.BytesReceived}
+	if st.BytesExpected != nil {
+		v := *st.BytesExpected
+		d.BytesExpected = &v
+	}
+	b.emit(schemas.TypeUploadProgress, "upload.progress/"+strconv.FormatInt(st.BytesReceived, 10), "", d)
+}
+
+func (n *Normalizer) executionProgress(b *batch, p *stream.Progress) {
+	if p.Combined == nil || *p.Combined <= n.combinedSent || !n.progressDue(b) {
+		return
+	}
+	n.combinedSent = *p.Combined
+	n.markProgress(b)
+	d := &schemas.ExecutionProgress{ProgressCombined: *p.Combined}
+	for _, f := range p.PerFile {
+		d.PerFile = append(d.PerFile, schemas.FileProgress{OriginalID: f.OriginalID, Progress: f.Progress})
+	}
+	b.emit(schemas.TypeExecutionProgress, "progress/"+strconv.FormatFloat(*p.Combined, 'f', -1, 64), "", d)
+}
+
+// terminal emits the Assembly's outcome and closes the event stream.
+func (n *Normalizer) terminal(b *batch, st *transloadit.Status, o transloadit.Outcome) {
+	sum := n.summary(st)
+	switch o {
+	case transloadit.OutcomeCompleted:
+		b.emit(schemas.TypeCompleted, "completed", "", &schemas.Completed{Message: st.Message, Summary: sum})
+	case transloadit.OutcomeCanceled:
+		b.emit(schemas.TypeCanceled, "canceled", "", &schemas.Canceled{Message: st.Message, Summary: sum})
+	case transloadit.OutcomeAborted:
+		b.emit(schemas.TypeAborted, "aborted", "", &schemas.Aborted{Message: st.Message, Summary: sum})
+	default:
+		b.emit(schemas.TypeFailed, "failed", "", &schemas.Failed{
+			Error: st.Error, Message: st.Message, Reason: st.Reason, SystemError: systemError(st), Summary: sum,
+		})
+	}
+	n.done = true
+}
+
+func (n *Normalizer) summary(st *transloadit.Status) schemas.Summary {
+	s := schemas.Summary{Uploads: n.uploads.len(), Results: n.results, Steps: make([]schemas.StepSummary, 0, len(n.stepOrder))}
+	for _, name := range n.stepOrder {
+		s.Steps = append(s.Steps, schemas.StepSummary{Name: name, Results: n.steps[name].len()})
+	}
+	if st.UploadDuration != nil {
+		v := *st.UploadDuration
+		s.UploadDuration = &v
+	}
+	if st.ExecutionDuration != nil {
+		v := *st.ExecutionDuration
+		s.ExecutionDuration = &v
+	}
+	return s
+}
+
+func systemError(st *transloadit.Status) *schemas.SystemError {
+	if !st.IsSystemError() {
+		return nil
+	}
+	se := &schemas.SystemError{Errno: *st.Errno, Code: st.Code, Syscall: st.Syscall}
+	if raw, ok := st.Extra["path"]; ok {
+		_ = json.Unmarshal(raw, &se.Path) // a path that is not a string is left out
+	}
+	return se
+}

@@ -1,0 +1,65 @@
+package normalize
+
+import (
+	"strconv"
+
+	"github.com/tlbridge/tlbridge/internal/transloadit"
+	"github.com/tlbridge/tlbridge/schemas"
+)
+
+// seenSet tracks one upstream array (the uploads, or one Step's results):
+// the keys of the entries emitted, and how much of the array the last
+// status showed, so the next diff can start past it.
+type seenSet struct {
+	keys     map[string]struct{}
+	verified int    // entries of the last status's array, all emitted
+	first    string // key of entry 0 of that array
+	last     string // key of entry verified-1
+}
+
+func (s *seenSet) len() int { return len(s.keys) }
+
+// add records key and reports whether it was new.
+func (s *seenSet) add(key string) bool {
+	if _, ok := s.keys[key]; ok {
+		return false
+	}
+	if s.keys == nil {
+		s.keys = make(map[string]struct{})
+	}
+	s.keys[key] = struct{}{}
+	return true
+}
+
+// diff calls emit, in array order, for each entry not seen before. Upstream
+// only appends, so it examines the entries past the verified prefix; if
+// the array no longer starts and ends that prefix as before, it falls back
+// to examining every entry against the seen keys.
+func (s *seenSet) diff(files []transloadit.File, scanned *int, emit func(key string, f *transloadit.File)) {
+	start := s.verified
+	if start > len(files) || start > 0 && (fileKey(files, 0) != s.first || fileKey(files, start-1) != s.last) {
+		start = 0
+	}
+	for i := start; i < len(files); i++ {
+		*scanned++
+		key := fileKey(files, i)
+		if s.add(key) {
+			emit(key, &files[i])
+		}
+	}
+	s.verified = len(files)
+	s.first, s.last = "", ""
+	if len(files) > 0 {
+		s.first, s.last = fileKey(files, 0), fileKey(files, len(files)-1)
+	}
+}
+
+// normFileKey is the identity of files[i] in event IDs: its id, escaped, or
+// "~<i>" when it has none ("~" is always escaped in ids, so the two never
+// collide).
+func fileKey(files []transloadit.File, i int) string {
+	if id := files[i].ID; id != "" {
+		return schemas.EscapeToken(id)
+	}
+	return "~" + strconv.Itoa(i)
+}
