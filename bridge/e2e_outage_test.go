@@ -51,7 +51,7 @@ func TestEndToEndNATSOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	m, err := bridge.NewManager(bridge.ManagerConfig{Poller: p, Publisher: pub, AllowList: srv.AllowList(),
-		APIBase: srv.URL, Prefix: testPrefix, Instance: "outage", PollInterval: 100 * time.Millisecond,
+		Prefix: testPrefix, Instance: "outage", PollInterval: 100 * time.Millisecond,
 		Logger: zaptest.NewLogger(t)})
 	if err != nil {
 		t.Fatal(err)

@@ -82,14 +82,14 @@ func newEndToEnd(t *testing.T, disableStream bool, faults transloadittest.Faults
 		t.Fatal(err)
 	}
 	m, err := bridge.NewManager(bridge.ManagerConfig{
-		Poller: p, Publisher: pub, AllowList: srv.AllowList(), APIBase: srv.URL, Prefix: testPrefix,
+		Poller: p, Publisher: pub, AllowList: srv.AllowList(), Prefix: testPrefix,
 		Instance: "e2e", PollInterval: 100 * time.Millisecond, DisableStream: disableStream,
 		MaxPayload: int(nc.MaxPayload()), Logger: zaptest.NewLogger(t),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sub, err := bridge.ServeNATSIntake(nc, testPrefix, m, zaptest.NewLogger(t))
+	sub, err := bridge.ServeNATSIntake(t.Context(), nc, testPrefix, m, zaptest.NewLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func (e *endToEnd) run(t *testing.T, n int) {
 func (e *endToEnd) requestWatch(t *testing.T, req bridge.WatchRequest) {
 	t.Helper()
 	b, _ := json.Marshal(req)
-	msg, err := e.nc.Request(bridge.IntakeSubject(testPrefix), b, 5*time.Second)
+	msg, err := e.nc.Request(schemas.WatchSubject(testPrefix), b, 5*time.Second)
 	if err != nil {
 		t.Fatalf("watch request: %v", err)
 	}

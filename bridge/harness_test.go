@@ -51,7 +51,7 @@ func newHarness(t *testing.T, mode string, tune func(*bridge.ManagerConfig), opt
 	}
 	pub := publish.NewMemory(publish.MemoryConfig{})
 	cfg := bridge.ManagerConfig{
-		Poller: p, Publisher: pub, AllowList: srv.AllowList(), APIBase: srv.URL, Prefix: testPrefix,
+		Poller: p, Publisher: pub, AllowList: srv.AllowList(), Prefix: testPrefix,
 		Instance: "test", PollInterval: 50 * time.Millisecond, DisableStream: mode == modePoll,
 		NotFoundGrace: 300 * time.Millisecond, Logger: zaptest.NewLogger(t),
 	}
@@ -86,13 +86,13 @@ func (h *harness) create(t *testing.T, sc transloadittest.Script) *transloadit.S
 
 // watch asks for a watch of st as a client holding the create response
 // would, and waits for its outcome.
-func (h *harness) watch(t *testing.T, st *transloadit.Status) string {
+func (h *harness) watch(t *testing.T, st *transloadit.Status) bridge.Outcome {
 	t.Helper()
 	req := bridge.WatchRequest{AssemblyID: st.AssemblyID, AssemblySSLURL: st.AssemblySSLURL, UpdateStreamURL: st.UpdateStreamURL}
 	return h.watchReq(t, req)
 }
 
-func (h *harness) watchReq(t *testing.T, req bridge.WatchRequest) string {
+func (h *harness) watchReq(t *testing.T, req bridge.WatchRequest) bridge.Outcome {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

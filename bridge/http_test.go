@@ -47,7 +47,7 @@ func newHTTPAPI(t *testing.T, o httpAPIOptions) *httpAPI {
 	}
 	pub := publish.NewMemory(publish.MemoryConfig{})
 	m, err := bridge.NewManager(bridge.ManagerConfig{
-		Poller: p, Publisher: pub, AllowList: srv.AllowList(), APIBase: srv.URL,
+		Poller: p, Publisher: pub, AllowList: srv.AllowList(),
 		Instance: "http-test", MaxWatches: o.maxWatches, Logger: zaptest.NewLogger(t),
 	})
 	if err != nil {

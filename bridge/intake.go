@@ -7,6 +7,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
+
+	"github.com/tlbridge/tlbridge/schemas"
 )
 
 // IntakeQueue is the queue group of the watch intake: each request goes to
@@ -16,18 +18,16 @@ const IntakeQueue = "tlbridge"
 // maxWatchRequest bounds a watch request's body.
 const maxWatchRequest = 64 << 10
 
-// IntakeSubject returns the subject watch requests arrive on.
-func IntakeSubject(prefix string) string { return prefix + ".v1.watch" }
-
-// ServeNATSIntake answers watch requests on "<prefix>.v1.watch" in queue
-// group "tlbridge". The caller owns the subscription and must Unsubscribe
+// ServeNATSIntake answers watch requests on [schemas.WatchSubject] in
+// queue group [IntakeQueue]. Requests are handled under ctx: once it ends
+// they are refused. The caller owns the subscription and must Unsubscribe
 // or Drain it before Manager.Shutdown.
-func ServeNATSIntake(nc *nats.Conn, prefix string, m *Manager, logger *zap.Logger) (*nats.Subscription, error) {
+func ServeNATSIntake(ctx context.Context, nc *nats.Conn, prefix string, m *Manager, logger *zap.Logger) (*nats.Subscription, error) {
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	return nc.QueueSubscribe(IntakeSubject(prefix), IntakeQueue, func(msg *nats.Msg) {
-		reply := handleWatchRequest(m, msg.Data)
+	return nc.QueueSubscribe(schemas.WatchSubject(prefix), IntakeQueue, func(msg *nats.Msg) {
+		reply := handleWatchRequest(ctx, m, msg.Data)
 		b, _ := json.Marshal(reply)
 		if msg.Reply == "" {
 			return
@@ -38,12 +38,12 @@ func ServeNATSIntake(nc *nats.Conn, prefix string, m *Manager, logger *zap.Logge
 	})
 }
 
-func handleWatchRequest(m *Manager, data []byte) WatchReply {
+func handleWatchRequest(ctx context.Context, m *Manager, data []byte) WatchReply {
 	req, err := DecodeWatchRequest(data)
 	if err != nil {
 		return ErrorReply(err)
 	}
-	reply, _ := m.Watch(context.Background(), req)
+	reply, _ := m.Watch(ctx, req)
 	return reply
 }
 

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tlbridge/tlbridge/bridge/normalize"
 	"github.com/tlbridge/tlbridge/bridge/publish"
 
 	"go.uber.org/zap"
@@ -26,13 +27,12 @@ type ManagerConfig struct {
 	Publisher publish.Publisher
 	// AllowList gates every URL a watch request carries.
 	AllowList transloadit.AllowList
-	// APIBase is the status fallback base; default transloadit.DefaultAPIBase.
-	APIBase string
-	// Prefix is the subject prefix; default "transloadit".
+	// Prefix is the subject prefix; default schemas.DefaultPrefix.
 	Prefix string
 	// Instance names this bridge; events carry source "tlbridge/<Instance>".
 	Instance string
-	// PollInterval is the poll period while the stream is down; default 2s.
+	// PollInterval is the poll period while the stream is down; default
+	// poller.DefaultInterval.
 	PollInterval time.Duration
 	// WatchTTL bounds a watch; default 24h, then watch.expired is emitted.
 	WatchTTL time.Duration
@@ -41,7 +41,8 @@ type ManagerConfig struct {
 	NotFoundGrace time.Duration
 	// MaxWatches bounds concurrent watches; default 10000.
 	MaxWatches int
-	// MaxPayload bounds one event's encoded size; default 1 MiB.
+	// MaxPayload bounds one event's encoded size; default
+	// schemas.DefaultMaxPayload, the NATS server's default.
 	MaxPayload int
 	// PayloadLimit, if set, is asked for the bound when a watch starts
 	// (e.g. the connection's current max_payload); a result <= 0 falls
@@ -61,19 +62,8 @@ type ManagerConfig struct {
 	// OnEvent, if set, is called after each event is acknowledged.
 	OnEvent func(ev schemas.Event, data []byte)
 	// OnWatchEnd, if set, is called when a watch ends, with its outcome.
-	OnWatchEnd func(id, outcome string)
+	OnWatchEnd func(id string, outcome Outcome)
 }
-
-// Outcomes of a watch, as reported by Wait and OnWatchEnd.
-const (
-	OutcomeCompleted   = "completed"
-	OutcomeFailed      = "failed"
-	OutcomeCanceled    = "canceled"
-	OutcomeAborted     = "aborted"
-	OutcomeExpired     = "expired"
-	OutcomeWatchFailed = "watch_failed"
-	OutcomeStopped     = "stopped"
-)
 
 const finishedMemory = 4096
 
@@ -81,6 +71,7 @@ const finishedMemory = 4096
 // Its methods are safe for concurrent use.
 type Manager struct {
 	cfg ManagerConfig
+	env *workerEnv // handed to every worker
 	log *zap.Logger
 
 	ctx       context.Context // workers' observation context
@@ -92,8 +83,8 @@ type Manager struct {
 	mu       sync.Mutex // guards closed, watches, finished, order
 	closed   bool
 	watches  map[string]*worker
-	finished map[string]string // recently ended watches: id -> outcome
-	order    []string          // finished ids, oldest first, bounding finished
+	finished map[string]Outcome // recently ended watches
+	order    []string           // finished ids, oldest first, bounding finished
 }
 
 // NewManager validates cfg and returns a Manager ready to Watch. The caller
@@ -103,21 +94,23 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 		return nil, errors.New("bridge: manager needs a Poller and a Publisher")
 	}
 	setManagerDefaults(&cfg)
-	m := &Manager{cfg: cfg, log: cfg.Logger, watches: map[string]*worker{}, finished: map[string]string{}}
+	m := &Manager{cfg: cfg, log: cfg.Logger, watches: map[string]*worker{}, finished: map[string]Outcome{}}
+	m.env = &workerEnv{
+		poller: cfg.Poller, publisher: cfg.Publisher, clock: cfg.Clock, metrics: cfg.Metrics, log: cfg.Logger,
+		pollInterval: cfg.PollInterval, watchTTL: cfg.WatchTTL, notFoundGrace: cfg.NotFoundGrace,
+		disableStream: cfg.DisableStream, allowList: cfg.AllowList, httpClient: cfg.HTTPClient, onEvent: cfg.OnEvent,
+	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.pubCtx, m.pubCancel = context.WithCancel(context.Background())
 	return m, nil
 }
 
 func setManagerDefaults(c *ManagerConfig) {
-	if c.APIBase == "" {
-		c.APIBase = transloadit.DefaultAPIBase
-	}
 	if c.Prefix == "" {
-		c.Prefix = "transloadit"
+		c.Prefix = schemas.DefaultPrefix
 	}
 	if c.PollInterval <= 0 {
-		c.PollInterval = 2 * time.Second
+		c.PollInterval = poller.DefaultInterval
 	}
 	if c.WatchTTL <= 0 {
 		c.WatchTTL = 24 * time.Hour
@@ -129,7 +122,7 @@ func setManagerDefaults(c *ManagerConfig) {
 		c.MaxWatches = 10000
 	}
 	if c.MaxPayload <= 0 {
-		c.MaxPayload = 1 << 20
+		c.MaxPayload = schemas.DefaultMaxPayload
 	}
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
@@ -161,9 +154,13 @@ func (m *Manager) accepted(id string) WatchReply {
 
 // Watch starts watching an Assembly, or confirms an existing watch: the
 // same request twice gives the same reply and one worker. A refused
-// request returns a *WatchError.
-func (m *Manager) Watch(_ context.Context, req WatchRequest) (WatchReply, error) {
+// request returns a *WatchError; a ctx that ended first, its error, and
+// nothing is started.
+func (m *Manager) Watch(ctx context.Context, req WatchRequest) (WatchReply, error) {
 	if err := req.validate(m.cfg.AllowList); err != nil {
+		return ErrorReply(err), err
+	}
+	if err := ctx.Err(); err != nil {
 		return ErrorReply(err), err
 	}
 	ok := m.accepted(req.AssemblyID)
@@ -175,8 +172,17 @@ func (m *Manager) Watch(_ context.Context, req WatchRequest) (WatchReply, error)
 	if err := m.refuseLocked(); err != nil {
 		return ErrorReply(err), err
 	}
-	m.startLocked(newWorker(m, req))
+	m.startLocked(m.newWorker(req))
 	return ok, nil
+}
+
+// newWorker returns a worker for req, its events sized for the payload
+// limit in force now.
+func (m *Manager) newWorker(req WatchRequest) *worker {
+	return newWorker(m.ctx, m.env, req, normalize.Config{
+		AssemblyID: req.AssemblyID, Prefix: m.cfg.Prefix,
+		Source: "tlbridge/" + m.cfg.Instance, MaxPayload: m.payloadLimit(),
+	})
 }
 
 // startLocked registers w and runs it. m.mu must be held.
@@ -202,7 +208,7 @@ func (m *Manager) runWorker(w *worker) {
 	}
 	m.mu.Unlock()
 	close(w.done)
-	m.log.Info("watch ended", zap.String("assembly_id", w.id), zap.String("outcome", outcome))
+	m.log.Info("watch ended", zap.String("assembly_id", w.id), zap.String("outcome", string(outcome)))
 	if m.cfg.OnWatchEnd != nil {
 		m.cfg.OnWatchEnd(w.id, outcome)
 	}
@@ -210,7 +216,7 @@ func (m *Manager) runWorker(w *worker) {
 
 // rememberLocked keeps the outcome of an ended watch for Wait, bounded to
 // the most recent ones. m.mu must be held.
-func (m *Manager) rememberLocked(id, outcome string) {
+func (m *Manager) rememberLocked(id string, outcome Outcome) {
 	if _, ok := m.finished[id]; !ok {
 		m.order = append(m.order, id)
 	}
@@ -247,7 +253,7 @@ func (m *Manager) Get(id string) (WatchInfo, bool) {
 	if w == nil {
 		return WatchInfo{}, false
 	}
-	return w.info(), true
+	return w.info(m.SubjectFor(id)), true
 }
 
 // List describes every running watch, ordered by Assembly ID.
@@ -260,7 +266,7 @@ func (m *Manager) List() []WatchInfo {
 	m.mu.Unlock()
 	out := make([]WatchInfo, 0, len(ws))
 	for _, w := range ws {
-		out = append(out, w.info())
+		out = append(out, w.info(m.SubjectFor(w.id)))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].AssemblyID < out[j].AssemblyID })
 	return out
@@ -269,7 +275,7 @@ func (m *Manager) List() []WatchInfo {
 // Wait blocks until the watch of id ends and returns its outcome. It
 // returns a NOT_FOUND *WatchError for an Assembly neither watched nor
 // recently finished.
-func (m *Manager) Wait(ctx context.Context, id string) (string, error) {
+func (m *Manager) Wait(ctx context.Context, id string) (Outcome, error) {
 	m.mu.Lock()
 	w := m.watches[id]
 	outcome, done := m.finished[id]

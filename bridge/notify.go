@@ -13,10 +13,14 @@ import (
 // unwatched one gets a worker that starts from it, so a terminal
 // notification is turned into its events without a fetch. A notification
 // may be a replay of a non-terminal status: the watch then goes on as
-// usual. Refusals are *WatchErrors, as for Watch.
-func (m *Manager) Notify(_ context.Context, st *transloadit.Status) (WatchReply, error) {
+// usual. Refusals are *WatchErrors, as for Watch; a ctx that ended first
+// returns its error and changes nothing.
+func (m *Manager) Notify(ctx context.Context, st *transloadit.Status) (WatchReply, error) {
 	req := WatchRequest{AssemblyID: st.AssemblyID, AssemblySSLURL: st.AssemblySSLURL, UpdateStreamURL: st.UpdateStreamURL}
 	if err := req.validate(m.cfg.AllowList); err != nil {
+		return ErrorReply(err), err
+	}
+	if err := ctx.Err(); err != nil {
 		return ErrorReply(err), err
 	}
 	ok := m.accepted(req.AssemblyID)
@@ -29,26 +33,16 @@ func (m *Manager) Notify(_ context.Context, st *transloadit.Status) (WatchReply,
 	// Transloadit notifies when the Assembly ends, which is usually just
 	// after the watch itself saw the end: starting over would publish the
 	// whole history again.
-	if endedUpstream(m.finished[req.AssemblyID]) {
+	if m.finished[req.AssemblyID].EndedUpstream() {
 		return ok, nil
 	}
 	if err := m.refuseLocked(); err != nil {
 		return ErrorReply(err), err
 	}
-	w := newWorker(m, req)
+	w := m.newWorker(req)
 	w.seed = st
 	m.startLocked(w)
 	return ok, nil
-}
-
-// endedUpstream reports a watch outcome that means the Assembly itself
-// reached a terminal state (not that the bridge stopped watching).
-func endedUpstream(outcome string) bool {
-	switch outcome {
-	case OutcomeCompleted, OutcomeFailed, OutcomeCanceled, OutcomeAborted:
-		return true
-	}
-	return false
 }
 
 // refuseLocked says why no new worker may start, or nil. m.mu must be held.

@@ -20,7 +20,7 @@ import (
 var lifecycleScripts = []struct {
 	name    string
 	script  transloadittest.Script
-	outcome string
+	outcome bridge.Outcome
 }{
 	{"complete", transloadittest.Script{}, bridge.OutcomeCompleted},
 	{"several steps and uploads", transloadittest.Script{
@@ -282,10 +282,10 @@ func TestWatchRightAfterUnwatch(t *testing.T) {
 // A watch whose events could not all be published, because shutdown cut
 // the wait for NATS short, stopped; it did not complete.
 func TestUndeliveredTerminalIsNotCompleted(t *testing.T) {
-	ended := make(chan string, 1)
+	ended := make(chan bridge.Outcome, 1)
 	reg := prometheus.NewRegistry()
 	h := newHarness(t, modePoll, func(c *bridge.ManagerConfig) {
-		c.OnWatchEnd = func(_, outcome string) { ended <- outcome }
+		c.OnWatchEnd = func(_ string, outcome bridge.Outcome) { ended <- outcome }
 		c.Metrics = bridge.NewMetrics(reg)
 	})
 	h.pub.SetOutage(true)

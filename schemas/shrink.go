@@ -18,6 +18,10 @@ type shrinker interface {
 	reducers() []func()
 }
 
+// DefaultMaxPayload is the NATS server's default max_payload, the size an
+// event is shrunk to fit when nothing else is known.
+const DefaultMaxPayload = 1 << 20
+
 // Parts of a size bound: JSON escaping makes a string at most 6 times
 // longer (\u00XX per byte); raw JSON is copied as it is; the rest (member
 // names, numbers, punctuation) is bounded by a constant per object.

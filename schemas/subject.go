@@ -130,11 +130,18 @@ func AssemblySubject(prefix, assemblyID string) string {
 // of every Assembly (a JetStream stream's subjects).
 func AllSubjects(prefix string) string { return subjectRoot(prefix) + ">" }
 
-func subjectRoot(prefix string) string {
+// WatchSubject returns the subject watch requests are sent to:
+// "<prefix>.v1.watch".
+func WatchSubject(prefix string) string { return versionRoot(prefix) + "watch" }
+
+func subjectRoot(prefix string) string { return versionRoot(prefix) + "assemblies." }
+
+// versionRoot is "<prefix>.v1.", the default prefix standing in for "".
+func versionRoot(prefix string) string {
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
-	return prefix + "." + Version + ".assemblies."
+	return prefix + "." + Version + "."
 }
 
 // SubjectParts is what ParseSubject reads from a subject.

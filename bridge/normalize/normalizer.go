@@ -20,8 +20,6 @@ const (
 )
 
 const (
-	// defaultMaxPayload is the NATS server's default max_payload.
-	defaultMaxPayload = 1 << 20
 	// defaultSource is the CloudEvents source when none is configured.
 	defaultSource = "tlbridge"
 	// progressInterval is the least time between two progress events
@@ -157,7 +155,7 @@ func New(cfg Config) *Normalizer {
 		cfg.Source = defaultSource
 	}
 	if cfg.MaxPayload <= 0 {
-		cfg.MaxPayload = defaultMaxPayload
+		cfg.MaxPayload = schemas.DefaultMaxPayload
 	}
 	return &Normalizer{cfg: cfg, steps: make(map[string]*seenSet)}
 }

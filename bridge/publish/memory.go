@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+
+	"github.com/tlbridge/tlbridge/schemas"
 )
 
 // MemoryConfig configures a [Memory]. Zero values mean the
@@ -29,7 +31,6 @@ type MemoryConfig struct {
 
 // Defaults of [MemoryConfig].
 const (
-	defaultMemoryMaxPayload  = 1 << 20
 	defaultMemoryMaxMessages = 10000
 )
 
@@ -57,7 +58,7 @@ var _ Publisher = (*Memory)(nil)
 // NewMemory returns an empty publisher.
 func NewMemory(cfg MemoryConfig) *Memory {
 	if cfg.MaxPayload <= 0 {
-		cfg.MaxPayload = defaultMemoryMaxPayload
+		cfg.MaxPayload = schemas.DefaultMaxPayload
 	}
 	if cfg.MaxMessages <= 0 {
 		cfg.MaxMessages = defaultMemoryMaxMessages

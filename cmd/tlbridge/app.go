@@ -43,7 +43,7 @@ type appOptions struct {
 	EmbeddedPort int
 	// OnEvent and OnWatchEnd are handed to the Manager.
 	OnEvent    func(ev schemas.Event, data []byte)
-	OnWatchEnd func(id, outcome string)
+	OnWatchEnd func(id string, outcome bridge.Outcome)
 }
 
 // app is the wired service: NATS (external or embedded), a publisher, the
@@ -118,7 +118,7 @@ func (a *app) Start(ctx context.Context) (err error) {
 	if a.opts.NoIntake {
 		return nil
 	}
-	if a.intake, err = bridge.ServeNATSIntake(a.nc, a.cfg.SubjectPrefix, a.mgr, a.log.Named("intake")); err != nil {
+	if a.intake, err = bridge.ServeNATSIntake(bgCtx, a.nc, a.cfg.SubjectPrefix, a.mgr, a.log.Named("intake")); err != nil {
 		return fmt.Errorf("start: watch intake: %w", err)
 	}
 	return a.startHTTP()
@@ -308,7 +308,6 @@ func (a *app) startManager(metrics *bridge.Metrics) error {
 		Poller:        p,
 		Publisher:     a.pub,
 		AllowList:     a.cfg.AllowList(),
-		APIBase:       a.cfg.APIBase,
 		Prefix:        a.cfg.SubjectPrefix,
 		Instance:      a.cfg.Instance,
 		PollInterval:  a.cfg.PollInterval,

@@ -308,7 +308,7 @@ func requestWatch(ctx context.Context, nc *nats.Conn, prefix string, req bridge.
 	}
 	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	msg, err := nc.RequestWithContext(rctx, bridge.IntakeSubject(prefix), body)
+	msg, err := nc.RequestWithContext(rctx, schemas.WatchSubject(prefix), body)
 	if err != nil {
 		return reply, err
 	}

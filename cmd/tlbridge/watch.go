@@ -127,7 +127,7 @@ func awaitWatch(ctx context.Context, m *bridge.Manager, req bridge.WatchRequest,
 		fmt.Fprintf(stderr, "tlbridge watch: interrupted before the Assembly finished: %v\n", err)
 		return exitFailure
 	}
-	log.Info("watch ended", zap.String("assembly_id", req.AssemblyID), zap.String("outcome", outcome))
+	log.Info("watch ended", zap.String("assembly_id", req.AssemblyID), zap.String("outcome", string(outcome)))
 	switch outcome {
 	case bridge.OutcomeCompleted, bridge.OutcomeFailed, bridge.OutcomeCanceled, bridge.OutcomeAborted:
 		return exitOK

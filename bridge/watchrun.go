@@ -1,0 +1,93 @@
+package bridge
+
+import (
+	"context"
+	"time"
+
+	"github.com/tlbridge/tlbridge/poller"
+	"github.com/tlbridge/tlbridge/schemas"
+)
+
+// streamPollFactor stretches the poll period while the update stream is
+// connected: the stream carries the news, the slow poll is a safety net
+// for anything it missed.
+const streamPollFactor = 10
+
+// watchRun is the state of one run of a worker: where news comes from and
+// how the watch stands. Only the worker's goroutine touches it.
+type watchRun struct {
+	w         *worker
+	env       *workerEnv
+	pubCtx    context.Context
+	target    poller.Target
+	outcome   Outcome
+	streaming bool
+	streamOff bool // the stream ended for good; poll only
+	notFound  time.Time
+	failures  int // consecutive failed fetches
+	pubFailed bool
+}
+
+// loop is the worker's select loop, one case per source of news.
+func (r *watchRun) loop(ctx context.Context, ttl <-chan time.Time, events <-chan streamEvent) Outcome {
+	clock := r.env.clock
+	poll := clock.NewTimer(r.pollEvery())
+	defer func() { poll.Stop() }()
+	// reset restarts the poll period; the Clock's timers are one-shot.
+	reset := func() {
+		poll.Stop()
+		poll = clock.NewTimer(r.pollEvery())
+	}
+	defer r.setStreaming(false)
+	for {
+		select {
+		case <-ctx.Done():
+			return OutcomeStopped
+		case <-ttl:
+			return r.giveUpExpired("watch TTL reached")
+		case ev := <-events:
+			// Any news resets the poll clock; a lost stream resets it to the
+			// fast period.
+			if ev.apply(ctx, r) {
+				return r.outcome
+			}
+			reset()
+		case <-poll.C():
+			if r.poll(ctx) {
+				return r.outcome
+			}
+			reset()
+		case st := <-r.w.notes:
+			// A notification is a whole status, signed by Transloadit.
+			if r.observeStatus(st, schemas.SourceNotify) {
+				return r.outcome
+			}
+		}
+		if r.pubFailed {
+			return OutcomeStopped
+		}
+	}
+}
+
+func (r *watchRun) pollEvery() time.Duration {
+	d := r.env.pollInterval
+	if r.streaming && !r.streamOff {
+		d *= streamPollFactor
+	}
+	return d
+}
+
+// poll fetches the status now and reports whether the watch is over.
+func (r *watchRun) poll(ctx context.Context) bool {
+	st, err := r.fetch(ctx)
+	if err != nil {
+		if o := r.fetchFailed(ctx, err); o != "" {
+			r.outcome = o
+			return true
+		}
+		return false
+	}
+	return r.observeStatus(st, schemas.SourcePoll)
+}
+
+func (r *watchRun) now() time.Time { return r.env.clock.Now() }
