@@ -30,6 +30,10 @@ const (
 // ceiling keeps a margin below 3.
 const MaxMaxRPS = 2.5
 
+// ValidMaxRPS reports whether rps is an acceptable Config.MaxRPS: in
+// (0, MaxMaxRPS].
+func ValidMaxRPS(rps float64) bool { return rps > 0 && rps <= MaxMaxRPS }
+
 // DefaultHostSuffix is the host the allow list admits when
 // Config.AllowList names none: transloadit.com and its subdomains.
 const DefaultHostSuffix = "transloadit.com"
@@ -146,7 +150,7 @@ func setDuration(d *time.Duration, def time.Duration) {
 
 func validate(cfg Config) error {
 	switch {
-	case !(cfg.MaxRPS > 0 && cfg.MaxRPS <= MaxMaxRPS):
+	case !ValidMaxRPS(cfg.MaxRPS):
 		return fmt.Errorf("%w: MaxRPS %v not in (0, %v]", ErrInvalidConfig, cfg.MaxRPS, MaxMaxRPS)
 	case cfg.Interval < 0, cfg.RequestTimeout < 0, cfg.MinBackoff < 0, cfg.MaxRetryWait < 0:
 		return fmt.Errorf("%w: negative duration", ErrInvalidConfig)

@@ -56,7 +56,7 @@ func ConnectOptions(cfg NATSConfig, logger *zap.Logger) ([]nats.Option, error) {
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	name := cfg.Name
@@ -121,31 +121,6 @@ func Connect(ctx context.Context, cfg NATSConfig, logger *zap.Logger) (*nats.Con
 // first, or an error matching [nats.ErrConnectionClosed] if nc is closed.
 func AwaitConnected(ctx context.Context, nc *nats.Conn) error {
 	return awaitConnected(ctx, nil, nc)
-}
-
-func (c NATSConfig) validate() error {
-	bad := func(format string, a ...any) error {
-		return fmt.Errorf("%w: "+format, append([]any{ErrInvalidNATSConfig}, a...)...)
-	}
-	kinds := 0
-	for _, set := range []bool{c.CredsFile != "", c.NKeySeedFile != "", c.User != "", c.Token != ""} {
-		if set {
-			kinds++
-		}
-	}
-	switch {
-	case c.URL == "":
-		return bad("URL is empty")
-	case kinds > 1:
-		return bad("give only one of CredsFile, NKeySeedFile, User, Token")
-	case c.Password != "" && c.User == "":
-		return bad("Password is set without User")
-	case (c.TLSCertFile == "") != (c.TLSKeyFile == ""):
-		return bad("TLSCertFile and TLSKeyFile go together")
-	case c.ReconnectWait < 0 || c.ReconnectBufSize < 0 || c.DrainTimeout < 0:
-		return bad("negative ReconnectWait, ReconnectBufSize or DrainTimeout")
-	}
-	return nil
 }
 
 func (c NATSConfig) authOptions() ([]nats.Option, error) {

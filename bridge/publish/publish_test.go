@@ -562,6 +562,8 @@ func TestConnectOptionsRejectsBadConfig(t *testing.T) {
 		{"user and token", publish.NATSConfig{URL: url, User: "u", Token: "t"}},
 		{"creds and nkey", publish.NATSConfig{URL: url, CredsFile: notPEM, NKeySeedFile: notPEM}},
 		{"password without user", publish.NATSConfig{URL: url, Password: "p"}},
+		{"user without password", publish.NATSConfig{URL: url, User: "u"}},
+		{"negative drain timeout", publish.NATSConfig{URL: url, DrainTimeout: -time.Second}},
 		{"cert without key", publish.NATSConfig{URL: url, TLSCertFile: notPEM}},
 		{"missing creds file", publish.NATSConfig{URL: url, CredsFile: missing}},
 		{"bad nkey seed file", publish.NATSConfig{URL: url, NKeySeedFile: notPEM}},

@@ -165,21 +165,12 @@ func (a *app) startNATS(ctx context.Context) error {
 }
 
 func (a *app) natsConfig(url string) publish.NATSConfig {
-	return publish.NATSConfig{
-		URL:          url,
-		Name:         "tlbridge/" + a.cfg.Instance,
-		CredsFile:    a.cfg.NatsCreds,
-		NKeySeedFile: a.cfg.NatsNkeySeed,
-		User:         a.cfg.NatsUser,
-		Password:     string(a.cfg.NatsPassword),
-		Token:        string(a.cfg.NatsToken),
-		TLSCAFile:    a.cfg.NatsTLSCa,
-		TLSCertFile:  a.cfg.NatsTLSCert,
-		TLSKeyFile:   a.cfg.NatsTLSKey,
-		// Drain is waited for within the shutdown budget; this only makes
-		// the client give up no later than we do.
-		DrainTimeout: a.drainBudget(),
-	}
+	c := a.cfg.natsSettings()
+	c.URL = url
+	// Drain is waited for within the shutdown budget; this only makes the
+	// client give up no later than we do.
+	c.DrainTimeout = a.drainBudget()
+	return c
 }
 
 func (a *app) startEmbedded() error {

@@ -16,16 +16,14 @@ import (
 	"github.com/kelseyhightower/envconfig"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/tlbridge/tlbridge/bridge/publish"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
+	"github.com/tlbridge/tlbridge/poller"
+	"github.com/tlbridge/tlbridge/schemas"
 )
 
 // envPrefix is prepended to every configuration variable.
 const envPrefix = "TLBRIDGE"
-
-// maxStatusRPSLimit is the highest per-Assembly status request rate we
-// accept: Transloadit refuses a 4th request inside any sliding second, so
-// the limit keeps a margin under 3/s.
-const maxStatusRPSLimit = 2.5
 
 // errConfig marks a configuration error: the process exits with code 2.
 var errConfig = errors.New("config")
@@ -77,13 +75,13 @@ type Config struct {
 // not set. It is the single place defaults are written down.
 func defaultConfig() Config {
 	return Config{
-		SubjectPrefix:   "transloadit",
+		SubjectPrefix:   schemas.DefaultPrefix,
 		Jetstream:       true,
 		StreamName:      "TRANSLOADIT",
 		ManageStream:    true,
 		APIBase:         transloadit.DefaultAPIBase,
 		AllowedHosts:    []string{"transloadit.com"},
-		PollInterval:    2 * time.Second,
+		PollInterval:    poller.DefaultInterval,
 		MaxStatusRPS:    2,
 		MaxWatches:      10000,
 		WatchTTL:        24 * time.Hour,
@@ -182,15 +180,10 @@ func (c Config) validate() error {
 }
 
 func (c Config) validateNATS() error {
+	if err := c.natsSettings().Validate(); err != nil {
+		return natsConfigErr(err)
+	}
 	switch {
-	case (c.NatsTLSCert == "") != (c.NatsTLSKey == ""):
-		return configErr("NATS_TLS_CERT", "set together with TLBRIDGE_NATS_TLS_KEY")
-	case c.NatsUser != "" && c.NatsPassword == "":
-		return configErr("NATS_PASSWORD", "required with TLBRIDGE_NATS_USER")
-	case c.NatsPassword != "" && c.NatsUser == "":
-		return configErr("NATS_USER", "required with TLBRIDGE_NATS_PASSWORD")
-	case c.natsAuthKinds() > 1:
-		return configErr("NATS_CREDS", "give only one of TLBRIDGE_NATS_CREDS, TLBRIDGE_NATS_NKEY_SEED, TLBRIDGE_NATS_USER, TLBRIDGE_NATS_TOKEN")
 	case c.SubjectPrefix == "" || strings.ContainsAny(c.SubjectPrefix, " \t\r\n*>") ||
 		strings.HasPrefix(c.SubjectPrefix, ".") || strings.HasSuffix(c.SubjectPrefix, "."):
 		return configErr("SUBJECT_PREFIX", fmt.Sprintf("invalid subject prefix %q", c.SubjectPrefix))
@@ -207,14 +200,47 @@ func (c Config) validateNATS() error {
 	return nil
 }
 
-func (c Config) natsAuthKinds() int {
-	n := 0
-	for _, set := range []bool{c.NatsCreds != "", c.NatsNkeySeed != "", c.NatsUser != "", c.NatsToken != ""} {
-		if set {
-			n++
-		}
+// embeddedNATSURL stands in for the URL of the embedded server, which is
+// known only once it runs.
+const embeddedNATSURL = "nats://127.0.0.1:4222"
+
+// natsSettings is the NATS part of the configuration in the publish
+// package's terms; that package owns its validation.
+func (c Config) natsSettings() publish.NATSConfig {
+	url := c.NatsURL
+	if url == "" {
+		url = embeddedNATSURL
 	}
-	return n
+	return publish.NATSConfig{
+		URL: url, Name: "tlbridge/" + c.Instance,
+		CredsFile: c.NatsCreds, NKeySeedFile: c.NatsNkeySeed,
+		User: c.NatsUser, Password: string(c.NatsPassword), Token: string(c.NatsToken),
+		TLSCAFile: c.NatsTLSCa, TLSCertFile: c.NatsTLSCert, TLSKeyFile: c.NatsTLSKey,
+	}
+}
+
+// natsVars names the variable behind each publish.NATSConfig field.
+var natsVars = map[string]string{
+	"URL": "NATS_URL", "CredsFile": "NATS_CREDS", "NKeySeedFile": "NATS_NKEY_SEED",
+	"User": "NATS_USER", "Password": "NATS_PASSWORD", "Token": "NATS_TOKEN",
+	"TLSCAFile": "NATS_TLS_CA", "TLSCertFile": "NATS_TLS_CERT", "TLSKeyFile": "NATS_TLS_KEY",
+}
+
+// natsConfigErr restates a publish.ConfigError in variable names.
+func natsConfigErr(err error) error {
+	var ce *publish.ConfigError
+	if !errors.As(err, &ce) {
+		return fmt.Errorf("%w: %v", errConfig, err)
+	}
+	related := make([]string, len(ce.Related))
+	for i, f := range ce.Related {
+		related[i] = envPrefix + "_" + natsVars[f]
+	}
+	msg := ce.Rule
+	if len(related) > 0 {
+		msg += " " + strings.Join(related, ", ")
+	}
+	return configErr(natsVars[ce.Field], msg)
 }
 
 // checkFiles reports the first credential or TLS file that cannot be read.
@@ -257,8 +283,8 @@ func (c Config) validateLimits() error {
 	switch {
 	case c.PollInterval <= 0:
 		return configErr("POLL_INTERVAL", fmt.Sprintf("must be positive, got %s", c.PollInterval))
-	case !(c.MaxStatusRPS > 0 && c.MaxStatusRPS <= maxStatusRPSLimit):
-		return configErr("MAX_STATUS_RPS", fmt.Sprintf("%v out of range (0, %v]", c.MaxStatusRPS, maxStatusRPSLimit))
+	case !poller.ValidMaxRPS(c.MaxStatusRPS):
+		return configErr("MAX_STATUS_RPS", fmt.Sprintf("%v out of range (0, %v]", c.MaxStatusRPS, poller.MaxMaxRPS))
 	case c.MaxWatches <= 0:
 		return configErr("MAX_WATCHES", fmt.Sprintf("must be positive, got %d", c.MaxWatches))
 	case c.WatchTTL <= 0:
