@@ -5,8 +5,8 @@
 // status once, then follows the Assembly's update stream; while the stream
 // is down it polls the status endpoint (rate-limited by the poller), and
 // before any terminal event it fetches the status again, so results the
-// stream missed are still emitted. The [Normalizer] turns what the worker
-// observes into events; a [Publisher] delivers them.
+// stream missed are still emitted. A [normalize.Normalizer] turns what the
+// worker observes into events; a [publish.Publisher] delivers them.
 //
 // Guarantees:
 //   - Per Assembly, events are published in the order the normalizer
@@ -22,3 +22,14 @@
 //   - Shutdown refuses new watches, stops the workers and lets in-flight
 //     publishes finish within the caller's deadline.
 package bridge
+
+import (
+	"github.com/tlbridge/tlbridge/bridge/normalize"
+	"github.com/tlbridge/tlbridge/bridge/publish"
+)
+
+// Keep the doc links above resolvable.
+var (
+	_ normalize.Observation
+	_ publish.Publisher
+)
