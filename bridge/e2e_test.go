@@ -1,6 +1,7 @@
 package bridge_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"sync"
@@ -167,6 +168,10 @@ func (e *endToEnd) requestWatch(t *testing.T, req bridge.WatchRequest) {
 	}
 	if want := "transloadit.v1.assemblies." + req.AssemblyID + ".>"; reply.Subject != want {
 		t.Errorf("reply subject %q; want %q", reply.Subject, want)
+	}
+	// Written as a person reads it, not HTML-escaped.
+	if !bytes.Contains(msg.Data, []byte(`.>"`)) {
+		t.Errorf("reply %s; want the subject with a literal .>", msg.Data)
 	}
 }
 

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -9,23 +10,54 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 )
 
 // HTTPConfig configures the handler returned by [NewHTTPHandler].
 type HTTPConfig struct {
-	// Token, if set, is the bearer token every /v1/ request must carry.
-	// Empty leaves the API open (bind it to a private address then).
+	// Token, if set, is the bearer token every /v1/watches request must
+	// carry. Without it the /v1/watches routes answer 404 API_DISABLED,
+	// unless Insecure is set.
 	Token string
+	// Insecure opens the /v1/watches routes to anyone when Token is
+	// empty: for a private address only.
+	Insecure bool
 	// Ready reports readiness for /readyz (NATS connected, stream ensured);
 	// nil means always ready.
 	Ready func() error
 	// Metrics serves /metrics; nil leaves /metrics unrouted (404).
 	Metrics http.Handler
 	// NotifySecret is the Transloadit Auth Secret that signs notifications
-	// to /v1/notify; empty refuses every notification.
+	// to /v1/notify; empty answers every notification 404 NOTIFY_DISABLED.
 	NotifySecret string
+	// NotifyMaxBytes bounds a notification's body; default
+	// DefaultNotifyMaxBytes. A larger one answers 413.
+	NotifyMaxBytes int64
+	// NotifyConcurrency bounds the notifications read at once; default
+	// DefaultNotifyConcurrency. Past it, 503 with Retry-After.
+	NotifyConcurrency int
+	// NotifyMaxAge refuses, with 409, a notification of an Assembly that
+	// last moved longer ago; default DefaultNotifyMaxAge.
+	NotifyMaxAge time.Duration
+	// Now is the clock notification ages are measured on; nil is time.Now.
+	Now func() time.Time
+}
+
+func (c *HTTPConfig) setDefaults() {
+	if c.NotifyMaxBytes <= 0 {
+		c.NotifyMaxBytes = DefaultNotifyMaxBytes
+	}
+	if c.NotifyConcurrency <= 0 {
+		c.NotifyConcurrency = DefaultNotifyConcurrency
+	}
+	if c.NotifyMaxAge <= 0 {
+		c.NotifyMaxAge = DefaultNotifyMaxAge
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
 }
 
 // NewHTTPHandler returns the bridge's HTTP API:
@@ -41,10 +73,15 @@ type HTTPConfig struct {
 //
 // A new watch answers 201, an existing one 200 (the request is
 // idempotent). Refusals carry a WatchReply with the error code and the
-// status of [WatchError.HTTPStatus]: 400, 401, 403, 404, 429 or 503; a body
-// over 64 KiB answers 413. The handler is safe for concurrent use.
+// status of [WatchError.HTTPStatus]: 400, 401, 403, 404, 409, 413, 429 or
+// 503; a body over 64 KiB answers 413. Without a token (and without
+// Insecure) the /v1/watches routes answer 404 API_DISABLED. The handler is
+// safe for concurrent use.
 func NewHTTPHandler(m *Manager, cfg HTTPConfig) http.Handler {
-	h := &httpAPI{m: m, ready: cfg.Ready, notifySecret: cfg.NotifySecret}
+	cfg.setDefaults()
+	h := &httpAPI{m: m, ready: cfg.Ready, notifySecret: cfg.NotifySecret,
+		notifyMaxBytes: cfg.NotifyMaxBytes, notifyMaxAge: cfg.NotifyMaxAge, now: cfg.Now,
+		notifySlots: make(chan struct{}, cfg.NotifyConcurrency), apiOff: cfg.Token == "" && !cfg.Insecure}
 	if cfg.Token != "" {
 		sum := sha256.Sum256([]byte(cfg.Token))
 		h.tokenSum = sum[:]
@@ -66,10 +103,15 @@ func NewHTTPHandler(m *Manager, cfg HTTPConfig) http.Handler {
 }
 
 type httpAPI struct {
-	m            *Manager
-	ready        func() error
-	tokenSum     []byte // SHA-256 of the bearer token; nil when none is required
-	notifySecret string
+	m              *Manager
+	ready          func() error
+	tokenSum       []byte // SHA-256 of the bearer token; nil when none is required
+	apiOff         bool   // no token and not insecure: /v1/watches is off
+	notifySecret   string
+	notifyMaxBytes int64
+	notifyMaxAge   time.Duration
+	notifySlots    chan struct{} // one token per notification being read
+	now            func() time.Time
 }
 
 func (h *httpAPI) healthz(w http.ResponseWriter, _ *http.Request) {
@@ -88,9 +130,15 @@ func (h *httpAPI) readyz(w http.ResponseWriter, _ *http.Request) {
 
 // auth admits a request carrying the configured bearer token. Both sides
 // are hashed first, so the constant-time compare does not leak the
-// token's length either.
+// token's length either. Without a token the routes are off unless the
+// API was opened on purpose.
 func (h *httpAPI) auth(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h.apiOff {
+			writeAPIError(w, &WatchError{CodeAPIDisabled,
+				"the watch API is off: set TLBRIDGE_HTTP_TOKEN (or TLBRIDGE_HTTP_INSECURE=true on a private address)"})
+			return
+		}
 		if h.tokenSum != nil {
 			got := sha256.Sum256([]byte(requestBearerToken(r)))
 			if subtle.ConstantTimeCompare(got[:], h.tokenSum) != 1 {
@@ -116,8 +164,7 @@ func (h *httpAPI) postWatch(w http.ResponseWriter, r *http.Request) {
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		writeAPIJSON(w, http.StatusRequestEntityTooLarge, ErrorReply(&WatchError{CodeInvalidRequest,
-			fmt.Sprintf("request larger than %d bytes", maxWatchRequest)}))
+		writeAPIError(w, &WatchError{CodeTooLarge, fmt.Sprintf("request larger than %d bytes", maxWatchRequest)})
 		return
 	case err != nil:
 		writeAPIError(w, &WatchError{CodeInvalidRequest, "reading the request: " + err.Error()})
@@ -195,7 +242,7 @@ func writeAPIError(w http.ResponseWriter, err error) {
 }
 
 func writeAPIJSON(w http.ResponseWriter, code int, v any) {
-	b, err := json.Marshal(v)
+	b, err := encodeReply(v)
 	if err != nil {
 		writeAPIText(w, http.StatusInternalServerError, "encoding the reply failed")
 		return
@@ -205,7 +252,19 @@ func writeAPIJSON(w http.ResponseWriter, code int, v any) {
 	hdr.Set("Cache-Control", "no-store")
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(code)
-	_, _ = w.Write(append(b, '\n'))
+	_, _ = w.Write(b)
+}
+
+// encodeReply encodes a JSON reply, newline-terminated, without escaping
+// HTML: replies carry subjects like "….>", which no browser renders.
+func encodeReply(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 func writeAPIText(w http.ResponseWriter, code int, msg string) {

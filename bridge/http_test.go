@@ -31,6 +31,7 @@ type httpAPI struct {
 
 type httpAPIOptions struct {
 	token      string
+	closed     bool // no token and not opened on purpose: the API is off
 	maxWatches int
 	ready      func() error
 	metrics    http.Handler
@@ -53,7 +54,7 @@ func newHTTPAPI(t *testing.T, o httpAPIOptions) *httpAPI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(bridge.NewHTTPHandler(m, bridge.HTTPConfig{Token: o.token, Ready: o.ready, Metrics: o.metrics}))
+	ts := httptest.NewServer(bridge.NewHTTPHandler(m, bridge.HTTPConfig{Token: o.token, Insecure: o.token == "" && !o.closed, Ready: o.ready, Metrics: o.metrics}))
 	t.Cleanup(func() {
 		ts.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -204,7 +205,7 @@ func TestHTTPWatchErrors(t *testing.T) {
 		{"empty body", "POST", "/v1/watches", ``, 400, bridge.CodeInvalidRequest},
 		{"unknown field", "POST", "/v1/watches", watchBody(id, `,"notify_url":"x"`), 400, bridge.CodeInvalidRequest},
 		{"trailing data", "POST", "/v1/watches", watchBody(id) + `{}`, 400, bridge.CodeInvalidRequest},
-		{"body too large", "POST", "/v1/watches", watchBody(id, `,"update_stream_url":"`+strings.Repeat("a", 64<<10)+`"`), 413, bridge.CodeInvalidRequest},
+		{"body too large", "POST", "/v1/watches", watchBody(id, `,"update_stream_url":"`+strings.Repeat("a", 64<<10)+`"`), 413, bridge.CodeTooLarge},
 		{"invalid id", "POST", "/v1/watches", watchBody("not-an-id"), 400, bridge.CodeInvalidAssemblyID},
 		{"url not allowed", "POST", "/v1/watches", watchBody(id, `,"assembly_ssl_url":"https://evil.example/assemblies/`+id+`"`), 403, bridge.CodeURLNotAllowed},
 		{"url of another assembly", "POST", "/v1/watches", watchBody(id, `,"assembly_ssl_url":"`+a.srv.MachineURL+`/assemblies/`+other+`"`), 400, bridge.CodeInvalidRequest},
@@ -317,5 +318,45 @@ func TestHTTPHealthReadyMetrics(t *testing.T) {
 	}
 	if r := b.do(t, http.MethodGet, "/metrics", "", nil); r.code != http.StatusNotFound {
 		t.Errorf("GET /metrics with no Metrics handler = %d; want 404", r.code)
+	}
+}
+
+// Without a token the watch API is off unless opened on purpose: nothing
+// is started, listed or deleted, while the probes still answer.
+func TestHTTPOffWithoutToken(t *testing.T) {
+	a := newHTTPAPI(t, httpAPIOptions{closed: true})
+	id := a.newAssembly(t)
+	for _, tt := range []struct{ method, path, body string }{
+		{"POST", "/v1/watches", watchBody(id)},
+		{"GET", "/v1/watches", ""},
+		{"GET", "/v1/watches/" + id, ""},
+		{"DELETE", "/v1/watches/" + id, ""},
+	} {
+		r := a.do(t, tt.method, tt.path, "", strings.NewReader(tt.body))
+		r.wantError(t, http.StatusNotFound, bridge.CodeAPIDisabled)
+		if rep := r.reply(t); !strings.Contains(rep.Message, "TLBRIDGE_HTTP_TOKEN") {
+			t.Errorf("%s %s: message %q does not name the variable", tt.method, tt.path, rep.Message)
+		}
+	}
+	if n := a.m.Active(); n != 0 {
+		t.Errorf("%d watches started", n)
+	}
+	if n := len(a.srv.StatusRequests(id)); n != 0 {
+		t.Errorf("%d upstream status requests; want none", n)
+	}
+	for _, p := range []string{"/healthz", "/readyz"} {
+		if r := a.do(t, http.MethodGet, p, "", nil); r.code != http.StatusOK {
+			t.Errorf("GET %s = %d; want 200", p, r.code)
+		}
+	}
+}
+
+// Replies are written as a person reads them: the subject's ".>" is not
+// escaped to "\u003e".
+func TestHTTPReplyNotHTMLEscaped(t *testing.T) {
+	a := newHTTPAPI(t, httpAPIOptions{})
+	r := a.post(t, "", watchBody(a.newAssembly(t)))
+	if !bytes.Contains(r.body, []byte(`.>"`)) || bytes.Contains(r.body, []byte(`\u003e`)) {
+		t.Errorf("reply %s; want the subject with a literal .>", r.body)
 	}
 }

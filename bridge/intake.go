@@ -28,7 +28,7 @@ func ServeNATSIntake(ctx context.Context, nc *nats.Conn, prefix string, m *Manag
 	}
 	return nc.QueueSubscribe(schemas.WatchSubject(prefix), IntakeQueue, func(msg *nats.Msg) {
 		reply := handleWatchRequest(ctx, m, msg.Data)
-		b, _ := json.Marshal(reply)
+		b, _ := encodeReply(reply)
 		if msg.Reply == "" {
 			return
 		}
@@ -52,7 +52,7 @@ func handleWatchRequest(ctx context.Context, m *Manager, data []byte) WatchReply
 func DecodeWatchRequest(data []byte) (WatchRequest, error) {
 	var req WatchRequest
 	if len(data) > maxWatchRequest {
-		return req, &WatchError{CodeInvalidRequest, "request larger than 64 KiB"}
+		return req, &WatchError{CodeTooLarge, "request larger than 64 KiB"}
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

@@ -159,7 +159,7 @@ func TestNotifyRefused(t *testing.T) {
 		want   string
 	}{
 		{"forged signature", notifySecret, forged, http.StatusForbidden, bridge.CodeInvalidSignature},
-		{"no secret configured", "", good, http.StatusForbidden, bridge.CodeInvalidSignature},
+		{"no secret configured", "", good, http.StatusNotFound, bridge.CodeNotifyDisabled},
 		{"no signature", notifySecret, map[string]string{"transloadit": good["transloadit"]}, http.StatusBadRequest, bridge.CodeInvalidRequest},
 		{"malformed status", notifySecret, map[string]string{"transloadit": malformed,
 			"signature": transloadit.Sign(notifySecret, malformed)}, http.StatusBadRequest, bridge.CodeInvalidRequest},

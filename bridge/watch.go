@@ -45,6 +45,7 @@ const (
 	CodeShuttingDown      = "SHUTTING_DOWN"
 	CodeNotFound          = "NOT_FOUND"
 	CodeUnauthorized      = "UNAUTHORIZED"
+	CodeAPIDisabled       = "API_DISABLED"
 )
 
 // WatchError is a refused watch request.
@@ -60,10 +61,14 @@ func (e *WatchError) HTTPStatus() int {
 	switch e.Code {
 	case CodeTooManyWatches:
 		return http.StatusTooManyRequests
-	case CodeShuttingDown:
+	case CodeShuttingDown, CodeBusy:
 		return http.StatusServiceUnavailable
-	case CodeNotFound:
+	case CodeNotFound, CodeAPIDisabled, CodeNotifyDisabled:
 		return http.StatusNotFound
+	case CodeNotificationTooOld:
+		return http.StatusConflict
+	case CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
 	case CodeUnauthorized:
 		return http.StatusUnauthorized
 	case CodeURLNotAllowed, CodeInvalidSignature:

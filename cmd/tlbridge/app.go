@@ -323,13 +323,17 @@ func (a *app) startHTTP() error {
 		return fmt.Errorf("start: %s_HTTP_ADDR: %w", envPrefix, err)
 	}
 	a.httpLn = ln
+	a.logAPIExposure()
 	errLog, _ := zap.NewStdLogAt(a.log.Named("http"), zapcore.WarnLevel)
 	a.httpSrv = &http.Server{
 		Handler: bridge.NewHTTPHandler(a.mgr, bridge.HTTPConfig{
-			Token:        string(a.cfg.HTTPToken),
-			Ready:        a.ready,
-			Metrics:      promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}),
-			NotifySecret: string(a.cfg.AuthSecret),
+			Token:          string(a.cfg.HTTPToken),
+			Insecure:       a.cfg.HTTPInsecure,
+			Ready:          a.ready,
+			Metrics:        promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}),
+			NotifySecret:   string(a.cfg.AuthSecret),
+			NotifyMaxBytes: a.cfg.NotifyMaxBytes,
+			NotifyMaxAge:   a.cfg.NotifyMaxAge,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -453,4 +457,17 @@ func (a *app) drainNATS() error {
 		}
 	}
 	return nil
+}
+
+// logAPIExposure says at start what the /v1/watches API admits: an API
+// open to anyone is worth a warning, one that is off worth a hint.
+func (a *app) logAPIExposure() {
+	switch {
+	case a.cfg.HTTPToken != "":
+	case a.cfg.HTTPInsecure:
+		a.log.Warn("the /v1/watches API is open to anyone who reaches "+a.cfg.HTTPAddr+
+			": it can start and stop watches; set "+envPrefix+"_HTTP_TOKEN", zap.String("http_addr", a.cfg.HTTPAddr))
+	default:
+		a.log.Info("the /v1/watches API is off; set " + envPrefix + "_HTTP_TOKEN to use it")
+	}
 }

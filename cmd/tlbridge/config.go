@@ -16,6 +16,7 @@ import (
 	"github.com/kelseyhightower/envconfig"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/tlbridge/tlbridge/bridge"
 	"github.com/tlbridge/tlbridge/bridge/publish"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/poller"
@@ -58,7 +59,7 @@ type Config struct {
 	MaxWatches    int           `split_words:"true" desc:"Assemblies watched at once"`
 	WatchTTL      time.Duration `split_words:"true" desc:"give up on an Assembly after this long (emits watch.expired)"`
 	HTTPAddr      string        `split_words:"true" desc:"listen address of /healthz, /readyz, /metrics and the HTTP API"`
-	HTTPToken     Secret        `split_words:"true" desc:"bearer token the HTTP API requires; empty allows anyone"`
+	HTTPToken     Secret        `split_words:"true" desc:"bearer token the /v1/watches API requires; empty turns that API off (see HTTP_INSECURE)"`
 	AuthKey       string        `split_words:"true" desc:"Transloadit auth key"`
 	AuthSecret    Secret        `split_words:"true" desc:"Transloadit auth secret; verifies notifications to /v1/notify"`
 	Instance      string        `split_words:"true" desc:"instance name in event sources (tlbridge/<instance>); empty uses the host name"`
@@ -69,6 +70,9 @@ type Config struct {
 	// orchestrator's grace period (30 s on Kubernetes by default).
 	ShutdownTimeout time.Duration `split_words:"true" desc:"bound on graceful shutdown (in-flight publishes, NATS drain)"`
 	DisableStream   bool          `split_words:"true" desc:"never open update streams (SSE); poll only"`
+	HTTPInsecure    bool          `split_words:"true" desc:"serve the /v1/watches API without a token (private addresses only); a warning is logged"`
+	NotifyMaxBytes  int64         `split_words:"true" desc:"largest notification body POST /v1/notify reads"`
+	NotifyMaxAge    time.Duration `split_words:"true" desc:"refuse a notification whose Assembly last changed longer ago (a replay)"`
 }
 
 // defaultConfig returns the configuration used for every variable that is
@@ -86,6 +90,8 @@ func defaultConfig() Config {
 		MaxWatches:      10000,
 		WatchTTL:        24 * time.Hour,
 		HTTPAddr:        ":8080",
+		NotifyMaxBytes:  bridge.DefaultNotifyMaxBytes,
+		NotifyMaxAge:    bridge.DefaultNotifyMaxAge,
 		DataDir:         filepath.Join(os.TempDir(), "tlbridge"),
 		LogLevel:        "info",
 		LogFormat:       "json",
@@ -293,6 +299,10 @@ func (c Config) validateLimits() error {
 		return configErr("SHUTDOWN_TIMEOUT", fmt.Sprintf("must be positive, got %s", c.ShutdownTimeout))
 	case c.HTTPAddr == "":
 		return configErr("HTTP_ADDR", "must not be empty")
+	case c.NotifyMaxBytes <= 0:
+		return configErr("NOTIFY_MAX_BYTES", fmt.Sprintf("must be positive, got %d", c.NotifyMaxBytes))
+	case c.NotifyMaxAge <= 0:
+		return configErr("NOTIFY_MAX_AGE", fmt.Sprintf("must be positive, got %s", c.NotifyMaxAge))
 	case c.NatsURL == "" && c.DataDir == "":
 		return configErr("DATA_DIR", "required for the embedded NATS server (TLBRIDGE_NATS_URL is empty)")
 	}

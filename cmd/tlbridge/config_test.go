@@ -22,6 +22,7 @@ var documentedVars = []string{
 	"MANAGE_STREAM", "API_BASE", "ALLOWED_HOSTS", "ALLOW_HTTP", "POLL_INTERVAL", "MAX_STATUS_RPS",
 	"MAX_WATCHES", "WATCH_TTL", "HTTP_ADDR", "HTTP_TOKEN", "AUTH_KEY", "AUTH_SECRET", "INSTANCE",
 	"DATA_DIR", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "DISABLE_STREAM",
+	"HTTP_INSECURE", "NOTIFY_MAX_BYTES", "NOTIFY_MAX_AGE",
 }
 
 // clearConfigEnv unsets every configuration variable, prefixed and not,
@@ -108,6 +109,9 @@ func TestLoadConfigEveryVariable(t *testing.T) {
 		"TLBRIDGE_LOG_FORMAT":       "console",
 		"TLBRIDGE_SHUTDOWN_TIMEOUT": "5s",
 		"TLBRIDGE_DISABLE_STREAM":   "true",
+		"TLBRIDGE_HTTP_INSECURE":    "true",
+		"TLBRIDGE_NOTIFY_MAX_BYTES": "1048576",
+		"TLBRIDGE_NOTIFY_MAX_AGE":   "2h",
 	})
 	got, err := loadConfig()
 	if err != nil {
@@ -122,6 +126,7 @@ func TestLoadConfigEveryVariable(t *testing.T) {
 		PollInterval: 750 * time.Millisecond, MaxStatusRPS: 2.5, MaxWatches: 7, WatchTTL: 90 * time.Minute,
 		HTTPAddr: "127.0.0.1:9090", HTTPToken: "ht", AuthKey: "key", AuthSecret: "sec", Instance: "pod-1",
 		DataDir: "/data", LogLevel: "debug", LogFormat: "console", ShutdownTimeout: 5 * time.Second,
+		HTTPInsecure: true, NotifyMaxBytes: 1 << 20, NotifyMaxAge: 2 * time.Hour,
 		DisableStream: true,
 	}
 	if !reflect.DeepEqual(got, want) {
