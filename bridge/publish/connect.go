@@ -6,7 +6,9 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -237,9 +239,15 @@ type EmbeddedConfig struct {
 	StartTimeout time.Duration
 }
 
-// ErrEmbeddedNotReady means the embedded server did not accept connections
-// within its start timeout.
-var ErrEmbeddedNotReady = errors.New("publish: embedded nats-server not ready")
+var (
+	// ErrEmbeddedNotReady means the embedded server did not accept
+	// connections within its start timeout.
+	ErrEmbeddedNotReady = errors.New("publish: embedded nats-server not ready")
+	// ErrEmbeddedListen means the embedded server's address cannot be
+	// listened on, usually because another process holds it; the error
+	// names the address and carries the cause.
+	ErrEmbeddedListen = errors.New("publish: embedded nats-server cannot listen")
+)
 
 // StartEmbedded starts an in-process nats-server and returns it once it
 // accepts connections. It does not install signal handlers. The caller
@@ -253,6 +261,9 @@ func StartEmbedded(cfg EmbeddedConfig) (*server.Server, error) {
 	}
 	if cfg.StartTimeout <= 0 {
 		cfg.StartTimeout = 10 * time.Second
+	}
+	if err := probeListen(cfg.Host, cfg.Port); err != nil {
+		return nil, err
 	}
 	s, err := server.NewServer(&server.Options{
 		ServerName: "tlbridge-embedded",
@@ -277,6 +288,24 @@ func StartEmbedded(cfg EmbeddedConfig) (*server.Server, error) {
 		return nil, fmt.Errorf("%w after %v", ErrEmbeddedNotReady, cfg.StartTimeout)
 	}
 	return s, nil
+}
+
+// probeListen checks that the server's address is free, because the
+// server itself only logs a failed listen and is then never ready. A
+// random port (-1) needs no check.
+func probeListen(host string, port int) error {
+	if port < 0 {
+		return nil
+	}
+	if port == 0 {
+		port = server.DEFAULT_PORT
+	}
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("%w on %s: %w", ErrEmbeddedListen, addr, err)
+	}
+	return ln.Close()
 }
 
 // serverLog adapts zap to nats-server's logger. Fatal lines are logged as

@@ -792,3 +792,18 @@ func idsOf(msgs []publish.Message) []string {
 	}
 	return ids
 }
+
+// An address another process holds is reported at once, with its cause,
+// instead of a start timeout.
+func TestStartEmbeddedAddressInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	_, err = publish.StartEmbedded(publish.EmbeddedConfig{Port: port, StoreDir: t.TempDir(), JetStream: true})
+	if !errors.Is(err, publish.ErrEmbeddedListen) || !strings.Contains(err.Error(), "address already in use") {
+		t.Errorf("StartEmbedded on a taken port = %v; want ErrEmbeddedListen naming the cause", err)
+	}
+}

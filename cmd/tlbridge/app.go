@@ -38,7 +38,7 @@ type appOptions struct {
 	// TLBRIDGE_NATS_URL is empty instead of starting an embedded server
 	// (watch).
 	NATSOptional bool
-	// EmbeddedPort is the embedded server's port: 0 means 4222, -1 a
+	// EmbeddedPort, if not 0, overrides EMBEDDED_NATS_ADDR's port: -1 a
 	// random free port (demo).
 	EmbeddedPort int
 	// OnEvent and OnWatchEnd are handed to the Manager.
@@ -178,13 +178,25 @@ func (a *app) startEmbedded() error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("%w: %s_DATA_DIR: %w", errConfig, envPrefix, err)
 	}
+	host, port, err := a.cfg.embeddedHostPort()
+	if err != nil {
+		return fmt.Errorf("%w: %s_EMBEDDED_NATS_ADDR: %w", errConfig, envPrefix, err)
+	}
+	if a.opts.EmbeddedPort != 0 {
+		port = a.opts.EmbeddedPort
+	}
 	s, err := publish.StartEmbedded(publish.EmbeddedConfig{
-		Port:      a.opts.EmbeddedPort,
+		Host:      host,
+		Port:      port,
 		StoreDir:  dir,
 		JetStream: a.cfg.Jetstream,
 		// The embedded server's notices would drown the bridge's own log.
 		Logger: a.log.Named("nats-server").WithOptions(zap.IncreaseLevel(zapcore.WarnLevel)),
 	})
+	if errors.Is(err, publish.ErrEmbeddedListen) {
+		return fmt.Errorf("start: %w; set %s_EMBEDDED_NATS_ADDR to a free address, or %s_NATS_URL to a running server",
+			err, envPrefix, envPrefix)
+	}
 	if err != nil {
 		return fmt.Errorf("start: embedded nats-server: %w", err)
 	}

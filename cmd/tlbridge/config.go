@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -68,34 +69,36 @@ type Config struct {
 	LogFormat     string        `split_words:"true" desc:"json or console"`
 	// ShutdownTimeout bounds the whole graceful shutdown; keep it below the
 	// orchestrator's grace period (30 s on Kubernetes by default).
-	ShutdownTimeout time.Duration `split_words:"true" desc:"bound on graceful shutdown (in-flight publishes, NATS drain)"`
-	DisableStream   bool          `split_words:"true" desc:"never open update streams (SSE); poll only"`
-	HTTPInsecure    bool          `split_words:"true" desc:"serve the /v1/watches API without a token (private addresses only); a warning is logged"`
-	NotifyMaxBytes  int64         `split_words:"true" desc:"largest notification body POST /v1/notify reads"`
-	NotifyMaxAge    time.Duration `split_words:"true" desc:"refuse a notification whose Assembly last changed longer ago (a replay)"`
+	ShutdownTimeout  time.Duration `split_words:"true" desc:"bound on graceful shutdown (in-flight publishes, NATS drain)"`
+	DisableStream    bool          `split_words:"true" desc:"never open update streams (SSE); poll only"`
+	HTTPInsecure     bool          `split_words:"true" desc:"serve the /v1/watches API without a token (private addresses only); a warning is logged"`
+	NotifyMaxBytes   int64         `split_words:"true" desc:"largest notification body POST /v1/notify reads"`
+	NotifyMaxAge     time.Duration `split_words:"true" desc:"refuse a notification whose Assembly last changed longer ago (a replay)"`
+	EmbeddedNatsAddr string        `split_words:"true" desc:"host:port of the embedded NATS server (when NATS_URL is empty)"`
 }
 
 // defaultConfig returns the configuration used for every variable that is
 // not set. It is the single place defaults are written down.
 func defaultConfig() Config {
 	return Config{
-		SubjectPrefix:   schemas.DefaultPrefix,
-		Jetstream:       true,
-		StreamName:      "TRANSLOADIT",
-		ManageStream:    true,
-		APIBase:         transloadit.DefaultAPIBase,
-		AllowedHosts:    []string{"transloadit.com"},
-		PollInterval:    poller.DefaultInterval,
-		MaxStatusRPS:    2,
-		MaxWatches:      10000,
-		WatchTTL:        24 * time.Hour,
-		HTTPAddr:        ":8080",
-		NotifyMaxBytes:  bridge.DefaultNotifyMaxBytes,
-		NotifyMaxAge:    bridge.DefaultNotifyMaxAge,
-		DataDir:         filepath.Join(os.TempDir(), "tlbridge"),
-		LogLevel:        "info",
-		LogFormat:       "json",
-		ShutdownTimeout: 20 * time.Second,
+		SubjectPrefix:    schemas.DefaultPrefix,
+		Jetstream:        true,
+		StreamName:       "TRANSLOADIT",
+		ManageStream:     true,
+		APIBase:          transloadit.DefaultAPIBase,
+		AllowedHosts:     []string{"transloadit.com"},
+		PollInterval:     poller.DefaultInterval,
+		MaxStatusRPS:     2,
+		MaxWatches:       10000,
+		WatchTTL:         24 * time.Hour,
+		HTTPAddr:         ":8080",
+		NotifyMaxBytes:   bridge.DefaultNotifyMaxBytes,
+		NotifyMaxAge:     bridge.DefaultNotifyMaxAge,
+		EmbeddedNatsAddr: "127.0.0.1:4222",
+		DataDir:          filepath.Join(os.TempDir(), "tlbridge"),
+		LogLevel:         "info",
+		LogFormat:        "json",
+		ShutdownTimeout:  20 * time.Second,
 	}
 }
 
@@ -306,6 +309,9 @@ func (c Config) validateLimits() error {
 	case c.NatsURL == "" && c.DataDir == "":
 		return configErr("DATA_DIR", "required for the embedded NATS server (TLBRIDGE_NATS_URL is empty)")
 	}
+	if _, _, err := c.embeddedHostPort(); err != nil {
+		return configErr("EMBEDDED_NATS_ADDR", err.Error())
+	}
 	return nil
 }
 
@@ -330,6 +336,23 @@ func slicesHasEmpty(s []string) bool {
 		}
 	}
 	return false
+}
+
+// embeddedHostPort splits EMBEDDED_NATS_ADDR; port 0 asks for a random
+// free port (-1 in the publish package's terms).
+func (c Config) embeddedHostPort() (string, int, error) {
+	host, portText, err := net.SplitHostPort(c.EmbeddedNatsAddr)
+	if err != nil {
+		return "", 0, fmt.Errorf("invalid address %q: want host:port", c.EmbeddedNatsAddr)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil || port < 0 || port > 65535 {
+		return "", 0, fmt.Errorf("invalid port in %q", c.EmbeddedNatsAddr)
+	}
+	if port == 0 {
+		port = -1
+	}
+	return host, port, nil
 }
 
 // AllowList is the set of URLs the bridge may fetch.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -311,5 +312,25 @@ func TestServeNATSDown(t *testing.T) {
 	}
 	if code := sb.stop(t); code != exitOK {
 		t.Errorf("serve exit code = %d; want 0\nlog:\n%s", code, sb.stderr.String())
+	}
+}
+
+// A second serve on one host used to wait 10 s and say only "not ready":
+// the one error line now names the cause and what to set.
+func TestServeEmbeddedAddressInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	sim := newSim(t)
+	simEnv(t, sim)
+	t.Setenv("TLBRIDGE_EMBEDDED_NATS_ADDR", ln.Addr().String())
+	t.Setenv("TLBRIDGE_HTTP_ADDR", "127.0.0.1:0")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	code, _, stderr := runCmd(t, ctx, "serve")
+	if code == 0 || !strings.Contains(stderr, "address already in use") || !strings.Contains(stderr, "TLBRIDGE_EMBEDDED_NATS_ADDR") {
+		t.Errorf("serve on a taken address = exit %d, stderr:\n%s\nwant a failure naming the cause and the variable", code, stderr)
 	}
 }
