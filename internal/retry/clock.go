@@ -1,0 +1,42 @@
+package retry
+
+import "time"
+
+// Clock is a source of time: waits and timestamps go through it, so tests
+// can drive time (see retrytest.Clock).
+type Clock interface {
+	// Now returns the current time.
+	Now() time.Time
+	// NewTimer returns a timer that fires once after d.
+	NewTimer(d time.Duration) Timer
+}
+
+// Timer is the part of *time.Timer a Clock's user needs.
+type Timer interface {
+	// C returns the channel the timer fires on.
+	C() <-chan time.Time
+	// Stop prevents the timer from firing; it reports whether it did.
+	Stop() bool
+}
+
+var (
+	_ Clock = realClock{}
+	_ Timer = realTimer{}
+)
+
+// SystemClock returns the Clock of real time, the one a nil Clock means.
+func SystemClock() Clock { return realClock{} }
+
+// Since returns the time elapsed on c since t.
+func Since(c Clock, t time.Time) time.Duration { return c.Now().Sub(t) }
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+func (realClock) NewTimer(d time.Duration) Timer { return realTimer{time.NewTimer(d)} }
+
+type realTimer struct{ t *time.Timer }
+
+func (r realTimer) C() <-chan time.Time { return r.t.C }
+func (r realTimer) Stop() bool          { return r.t.Stop() }
