@@ -283,7 +283,6 @@ func (a *app) startManager(metrics *bridge.Metrics) error {
 	p, err := poller.New(poller.Config{
 		APIBase:   a.cfg.APIBase,
 		AllowList: a.cfg.AllowList(),
-		Interval:  a.cfg.PollInterval,
 		MaxRPS:    a.cfg.MaxStatusRPS,
 		// Room for every watch, and for the ones winding down.
 		MaxTracked: a.cfg.MaxWatches + a.cfg.MaxWatches/4 + 64,
