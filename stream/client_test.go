@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlbridge/tlbridge/internal/retry"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/stream"
 )
@@ -148,9 +149,9 @@ func TestRefused(t *testing.T) {
 			cfg.HTTPClient = &http.Client{Transport: tr}
 			var got recorder
 			err := runClient(t, cfg, &got)
-			var he *stream.HTTPError
-			if !errors.Is(err, stream.ErrStreamRefused) || !errors.As(err, &he) || he.StatusCode != tt.code || he.Code != tt.wantCode {
-				t.Fatalf("Run = %v; want an *HTTPError %d (code %q) matching ErrStreamRefused", err, tt.code, tt.wantCode)
+			var se *retry.StatusError
+			if !errors.Is(err, stream.ErrStreamRefused) || !errors.As(err, &se) || se.Code != tt.code || se.TransloaditCode != tt.wantCode {
+				t.Fatalf("Run = %v; want a *retry.StatusError %d (code %q) matching ErrStreamRefused", err, tt.code, tt.wantCode)
 			}
 			if n := srv.requests(); n != 1 {
 				t.Errorf("server saw %d requests; want exactly 1", n)
@@ -216,8 +217,8 @@ func TestGaveUp(t *testing.T) {
 	cfg.MaxAttempts = 3
 	var got recorder
 	err := runClient(t, cfg, &got)
-	var he *stream.HTTPError
-	if !errors.Is(err, stream.ErrGaveUp) || !errors.As(err, &he) || he.StatusCode != 500 {
+	var se *retry.StatusError
+	if !errors.Is(err, stream.ErrGaveUp) || !errors.As(err, &se) || se.Code != 500 {
 		t.Fatalf("Run = %v; want ErrGaveUp wrapping HTTP 500", err)
 	}
 	if n := srv.requests(); n != 3 {
