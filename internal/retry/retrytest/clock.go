@@ -92,6 +92,22 @@ func (c *Clock) pendingLocked(d time.Duration) int {
 	return n
 }
 
+// Next returns how long until the earliest armed timer fires; ok is false
+// when none is armed.
+func (c *Clock) Next() (d time.Duration, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range c.timers {
+		if t.stopped || t.fired {
+			continue
+		}
+		if left := t.at.Sub(c.now); !ok || left < d {
+			d, ok = left, true
+		}
+	}
+	return d, ok
+}
+
 // WaitTimers blocks until at least n armed timers are due no later than d
 // from now, so that a test advances time only once the code under test is
 // waiting. It returns ctx's error if ctx ends first.

@@ -17,6 +17,9 @@ func TestClock(t *testing.T) {
 	if !stopped.Stop() || stopped.Stop() {
 		t.Error("Stop: want true once, then false")
 	}
+	if d, ok := c.Next(); !ok || d != time.Second {
+		t.Errorf("Next = %v, %v; want 1s, true", d, ok)
+	}
 	if n := c.Pending(time.Second); n != 1 {
 		t.Errorf("Pending(1s) = %d; want 1", n)
 	}
@@ -30,6 +33,9 @@ func TestClock(t *testing.T) {
 	case <-stopped.C():
 		t.Error("a stopped timer fired")
 	default:
+	}
+	if d, ok := c.Next(); !ok || d != time.Minute-time.Second {
+		t.Errorf("Next after a second = %v, %v; want 59s, true", d, ok)
 	}
 	if soon.Stop() {
 		t.Error("Stop of a fired timer = true")
