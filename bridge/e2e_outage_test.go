@@ -46,7 +46,7 @@ func TestEndToEndNATSOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := poller.New(poller.Config{APIBase: srv.URL, AllowList: srv.AllowList(), Interval: 100 * time.Millisecond})
+	p, err := poller.New(poller.Config{APIBase: srv.URL, AllowList: srv.AllowList()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,7 +78,7 @@ func newEndToEnd(t *testing.T, disableStream bool, faults transloadittest.Faults
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := poller.New(poller.Config{APIBase: srv.URL, AllowList: srv.AllowList(), Interval: 100 * time.Millisecond})
+	p, err := poller.New(poller.Config{APIBase: srv.URL, AllowList: srv.AllowList()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,7 @@ func newHarness(t *testing.T, mode string, tune func(*bridge.ManagerConfig), opt
 	t.Helper()
 	srv := transloadittest.NewServer(opts...)
 	t.Cleanup(srv.Close)
-	p, err := poller.New(poller.Config{APIBase: srv.URL, AllowList: srv.AllowList(), Interval: 50 * time.Millisecond})
+	p, err := poller.New(poller.Config{APIBase: srv.URL, AllowList: srv.AllowList()})
 	if err != nil {
 		t.Fatal(err)
 	}

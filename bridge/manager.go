@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/tlbridge/tlbridge/internal/retry"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/poller"
 	"github.com/tlbridge/tlbridge/schemas"
@@ -54,7 +55,7 @@ type ManagerConfig struct {
 	HTTPClient *http.Client
 	// Clock drives the watches' timers (poll period, TTL, not-found grace);
 	// if nil, real time. The Poller has its own.
-	Clock poller.Clock
+	Clock retry.Clock
 	// Metrics may be nil.
 	Metrics *Metrics
 	// Logger may be nil.
@@ -128,7 +129,7 @@ func setManagerDefaults(c *ManagerConfig) {
 		c.Logger = zap.NewNop()
 	}
 	if c.Clock == nil {
-		c.Clock = poller.SystemClock()
+		c.Clock = retry.SystemClock()
 	}
 }
 

@@ -14,13 +14,14 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/tlbridge/tlbridge/internal/retry"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 )
 
 const (
 	// errorBodyLimit bounds what is read of a 5xx body that is not JSON.
 	errorBodyLimit = 64 << 10
-	// messageLimit bounds the message kept in a StatusError.
+	// messageLimit bounds the message kept in a retry.StatusError.
 	messageLimit = 200
 )
 
@@ -132,11 +133,11 @@ func looksLikeJSON(b []byte) bool {
 func classify(code int, body []byte, id string, onMachine bool, hint func(float64) time.Duration) verdict {
 	st, decErr := transloadit.DecodeStatus(body)
 	isJSON := decErr == nil
-	se := &StatusError{HTTPCode: code}
+	var se *retry.StatusError
 	if isJSON {
-		se.Code, se.Message = st.Error, shorten(st.Message)
+		se = newStatusError(code, st.Error, shorten(st.Message))
 	} else {
-		se.Message = snippet(body)
+		se = newStatusError(code, "", snippet(body))
 	}
 	switch {
 	case code == http.StatusTooManyRequests || isJSON && transloadit.IsRateLimitCode(st.Error):
@@ -144,7 +145,7 @@ func classify(code int, body []byte, id string, onMachine bool, hint func(float6
 		if isJSON && st.Info != nil {
 			retryIn = st.Info.RetryIn
 		}
-		se.RetryIn = hint(retryIn)
+		se.RetryAfter = hint(retryIn)
 		return verdict{kind: kindRateLimited, err: se}
 	case isJSON && transloadit.IsNotFoundCode(st.Error):
 		return verdict{kind: kindNotFound, err: se}

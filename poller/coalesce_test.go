@@ -11,73 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlbridge/tlbridge/internal/retry/retrytest"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 )
 
 const coalesceID = "7828446e5acd4aa996dce3455ec914e9"
-
-// manualClock is a Clock that moves only when the test advances it.
-type manualClock struct {
-	mu     sync.Mutex // guards now and timers
-	now    time.Time
-	timers []*manualTimer
-}
-
-type manualTimer struct {
-	c  *manualClock
-	at time.Time
-	ch chan time.Time
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *manualClock) NewTimer(d time.Duration) Timer {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := &manualTimer{c: c, at: c.now.Add(d), ch: make(chan time.Time, 1)}
-	c.timers = append(c.timers, t)
-	return t
-}
-
-// Advance moves time on and fires the timers that came due.
-func (c *manualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	keep := c.timers[:0]
-	for _, t := range c.timers {
-		if t.at.After(c.now) {
-			keep = append(keep, t)
-			continue
-		}
-		t.ch <- c.now
-	}
-	c.timers = keep
-}
-
-func (c *manualClock) pending() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.timers)
-}
-
-func (t *manualTimer) C() <-chan time.Time { return t.ch }
-
-func (t *manualTimer) Stop() bool {
-	t.c.mu.Lock()
-	defer t.c.mu.Unlock()
-	for i, x := range t.c.timers {
-		if x == t {
-			t.c.timers = append(t.c.timers[:i], t.c.timers[i+1:]...)
-			return true
-		}
-	}
-	return false
-}
 
 // waitFor polls cond until it holds; the deadline only guards against a hang.
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -111,9 +49,9 @@ func countingServer(t *testing.T, hold <-chan struct{}) (*httptest.Server, *atom
 	return srv, &n
 }
 
-func newManualPoller(t *testing.T, base string) (*Poller, *manualClock) {
+func newManualPoller(t *testing.T, base string) (*Poller, *retrytest.Clock) {
 	t.Helper()
-	clock := &manualClock{now: t0}
+	clock := retrytest.NewClock()
 	p, err := New(Config{
 		APIBase:   base,
 		AllowList: transloadit.AllowList{HostSuffixes: []string{"127.0.0.1"}, AllowHTTP: true},
@@ -166,7 +104,7 @@ func TestFetchCoalesces(t *testing.T) {
 		goFetch(ctx, p, &wg, out)
 	}
 	waitFor(t, "the leader to wait on the limiter and the rest to join", func() bool {
-		return clock.pending() == 1 && p.waiters(coalesceID) == callers-1
+		return clock.Pending(time.Hour) == 1 && p.waiters(coalesceID) == callers-1
 	})
 	clock.Advance(time.Second)
 	wg.Wait()
@@ -206,7 +144,7 @@ func TestFetchIsFresh(t *testing.T) {
 	if r := <-early; r.err != nil || r.st.BytesReceived != 1 {
 		t.Fatalf("early Fetch() = %+v, %v; want the first answer", r.st, r.err)
 	}
-	waitFor(t, "the second caller to wait on the limiter", func() bool { return clock.pending() == 1 })
+	waitFor(t, "the second caller to wait on the limiter", func() bool { return clock.Pending(time.Hour) == 1 })
 	clock.Advance(time.Second)
 	if r := <-late; r.err != nil || r.st.BytesReceived != 2 {
 		t.Fatalf("late Fetch() = %+v, %v; want the second answer", r.st, r.err)
@@ -226,14 +164,14 @@ func TestFetchLeaderCancel(t *testing.T) {
 	leaderCtx, cancel := context.WithCancel(context.Background())
 	leader, follower := make(chan fetchResult, 1), make(chan fetchResult, 1)
 	goFetch(leaderCtx, p, &wg, leader)
-	waitFor(t, "the leader to wait on the limiter", func() bool { return clock.pending() == 1 })
+	waitFor(t, "the leader to wait on the limiter", func() bool { return clock.Pending(time.Hour) == 1 })
 	goFetch(context.Background(), p, &wg, follower)
 	waitFor(t, "the follower to join", func() bool { return p.waiters(coalesceID) == 1 })
 	cancel()
 	if r := <-leader; !errors.Is(r.err, context.Canceled) {
 		t.Fatalf("leader Fetch() error = %v; want context.Canceled", r.err)
 	}
-	waitFor(t, "the follower to lead", func() bool { return clock.pending() == 1 && p.waiters(coalesceID) == 0 })
+	waitFor(t, "the follower to lead", func() bool { return clock.Pending(time.Hour) == 1 && p.waiters(coalesceID) == 0 })
 	clock.Advance(time.Second)
 	if r := <-follower; r.err != nil || r.st.BytesReceived != 2 {
 		t.Fatalf("follower Fetch() = %+v, %v; want the second answer", r.st, r.err)
@@ -263,7 +201,7 @@ func TestForgetKeepsWhatGuardsTheLimit(t *testing.T) {
 	var wg sync.WaitGroup
 	out := make(chan fetchResult, 1)
 	goFetch(ctx, p, &wg, out)
-	waitFor(t, "the refetch to wait on the limiter", func() bool { return clock.pending() == 1 })
+	waitFor(t, "the refetch to wait on the limiter", func() bool { return clock.Pending(time.Hour) == 1 })
 	clock.Advance(time.Second)
 	if r := <-out; r.err != nil {
 		t.Fatal(r.err)
@@ -287,7 +225,7 @@ func TestTrackedStateIsBounded(t *testing.T) {
 		fmt.Fprint(w, `{"ok":"ASSEMBLY_EXECUTING"}`)
 	}))
 	t.Cleanup(srv.Close)
-	clock := &manualClock{now: t0}
+	clock := retrytest.NewClock()
 	p, err := New(Config{
 		APIBase:    srv.URL,
 		AllowList:  transloadit.AllowList{HostSuffixes: []string{"127.0.0.1"}, AllowHTTP: true},

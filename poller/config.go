@@ -8,12 +8,12 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tlbridge/tlbridge/internal/buildinfo"
+	"github.com/tlbridge/tlbridge/internal/retry"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 )
 
 // Defaults of Config.
 const (
-	DefaultInterval       = 2 * time.Second
 	DefaultMaxRPS         = 2.0
 	DefaultMaxBodyBytes   = 32 << 20
 	DefaultRequestTimeout = 15 * time.Second
@@ -64,9 +64,7 @@ type Config struct {
 	// never follows redirects (a redirect could leave the allow list).
 	HTTPClient *http.Client
 	// Clock is the time source for waits. If nil, real time.
-	Clock Clock
-	// Interval is the time between polls in Poll. If zero, DefaultInterval.
-	Interval time.Duration
+	Clock retry.Clock
 	// MaxRPS is the highest request rate per Assembly, in (0, MaxMaxRPS].
 	// If zero, DefaultMaxRPS.
 	MaxRPS float64
@@ -112,7 +110,7 @@ func withDefaults(cfg Config) (Config, error) {
 		cfg.AllowList = transloadit.AllowList{HostSuffixes: []string{DefaultHostSuffix}}
 	}
 	if cfg.Clock == nil {
-		cfg.Clock = realClock{}
+		cfg.Clock = retry.SystemClock()
 	}
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = DefaultUserAgent()
@@ -125,7 +123,6 @@ func withDefaults(cfg Config) (Config, error) {
 	} else if cfg.MaxRetries < 0 {
 		cfg.MaxRetries = 0
 	}
-	setDuration(&cfg.Interval, DefaultInterval)
 	setDuration(&cfg.RequestTimeout, DefaultRequestTimeout)
 	setDuration(&cfg.MinBackoff, DefaultMinBackoff)
 	setDuration(&cfg.MaxBackoff, max(DefaultMaxBackoff, cfg.MinBackoff))
@@ -152,7 +149,7 @@ func validate(cfg Config) error {
 	switch {
 	case !ValidMaxRPS(cfg.MaxRPS):
 		return fmt.Errorf("%w: MaxRPS %v not in (0, %v]", ErrInvalidConfig, cfg.MaxRPS, MaxMaxRPS)
-	case cfg.Interval < 0, cfg.RequestTimeout < 0, cfg.MinBackoff < 0, cfg.MaxRetryWait < 0:
+	case cfg.RequestTimeout < 0, cfg.MinBackoff < 0, cfg.MaxRetryWait < 0:
 		return fmt.Errorf("%w: negative duration", ErrInvalidConfig)
 	case cfg.MaxBackoff < cfg.MinBackoff:
 		return fmt.Errorf("%w: MaxBackoff %v below MinBackoff %v", ErrInvalidConfig, cfg.MaxBackoff, cfg.MinBackoff)

@@ -23,6 +23,7 @@
 // about the request. Only URLs that pass the configured allow list are ever
 // requested, redirects are not followed, and bodies are read up to a bound.
 //
-// [Poller.Poll] is the loop a watcher runs: a fetch every interval, sooner
-// on a trigger, until the callback has seen enough.
+// The Poller has no polling loop of its own: a watcher decides when to
+// fetch, on its own timer, and the Poller keeps every fetch within the
+// limit.
 package poller

@@ -3,8 +3,8 @@ package poller
 import (
 	"errors"
 	"fmt"
-	"time"
 
+	"github.com/tlbridge/tlbridge/internal/retry"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 )
 
@@ -18,10 +18,10 @@ var (
 
 	// ErrAssemblyNotFound matches an answer saying the Assembly is unknown
 	// (ASSEMBLY_NOT_FOUND or ASSEMBLY_STATUS_NOT_FOUND) from every host
-	// tried. The error is a *StatusError carrying the answer.
+	// tried. The error is a *retry.StatusError carrying the answer.
 	ErrAssemblyNotFound = errors.New("poll: assembly not found")
 
-	// ErrRateLimited matches a *StatusError for a rate-limit answer: a 429,
+	// ErrRateLimited matches a *retry.StatusError for a rate-limit answer: a 429,
 	// or a body whose error is a rate-limit code. Fetch waits these out; it
 	// returns one only inside ErrRetriesExhausted.
 	ErrRateLimited = errors.New("poll: rate limited")
@@ -46,46 +46,18 @@ var (
 	ErrTooManyAssemblies = errors.New("poll: too many assemblies tracked")
 )
 
-// StatusError is an answer of the status endpoint that is not a status:
-// a rate limit, a not-found, a 5xx, or another refusal. errors.Is matches it
-// against ErrAssemblyNotFound and ErrRateLimited by its content.
-type StatusError struct {
-	// HTTPCode is the HTTP status code of the answer.
-	HTTPCode int
-	// Code is the body's "error" member ("" when the body had none or was
-	// not JSON); for the front proxy's limiter it is "429 Too Many Requests".
-	Code string
-	// Message is the body's "message", or the start of a body that was not
-	// JSON, shortened.
-	Message string
-	// RetryIn is the server's hint (info.retryIn, else Retry-After) for a
-	// rate-limit answer; zero when it gave none.
-	RetryIn time.Duration
-}
-
-var _ error = (*StatusError)(nil)
-
-func (e *StatusError) Error() string {
-	s := fmt.Sprintf("poll: HTTP %d", e.HTTPCode)
-	if e.Code != "" {
-		s += ": " + e.Code
+// newStatusError describes an answer of the status endpoint that is not a
+// status: a rate limit, a not-found, a 5xx, or another refusal. errors.Is
+// matches it against ErrAssemblyNotFound and ErrRateLimited by its content.
+func newStatusError(httpCode int, code, message string) *retry.StatusError {
+	se := &retry.StatusError{Op: "poll", Code: httpCode, TransloaditCode: code, Message: message}
+	if transloadit.IsNotFoundCode(code) {
+		se.Sentinels = append(se.Sentinels, ErrAssemblyNotFound)
 	}
-	if e.Message != "" {
-		s += ": " + e.Message
+	if httpCode == 429 || transloadit.IsRateLimitCode(code) {
+		se.Sentinels = append(se.Sentinels, ErrRateLimited)
 	}
-	return s
-}
-
-// Is reports whether the answer is a not-found (target ErrAssemblyNotFound)
-// or a rate limit (target ErrRateLimited).
-func (e *StatusError) Is(target error) bool {
-	switch target {
-	case ErrAssemblyNotFound:
-		return transloadit.IsNotFoundCode(e.Code)
-	case ErrRateLimited:
-		return e.HTTPCode == 429 || transloadit.IsRateLimitCode(e.Code)
-	}
-	return false
+	return se
 }
 
 // IsTransient reports whether a Fetch error may go away by itself, so that

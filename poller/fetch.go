@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/tlbridge/tlbridge/internal/retry"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 )
 
@@ -55,14 +56,14 @@ func (p *Poller) fetch(ctx context.Context, e *entry, id string, hosts []string)
 					continue
 				}
 			}
-			wait = backoff(transient, p.cfg.MinBackoff, p.cfg.MaxBackoff, p.rand())
+			wait = p.backoff.Delay(transient)
 			transient++
 		}
 		if retries >= p.cfg.MaxRetries {
 			return nil, sentAt, fmt.Errorf("%w after %d attempts: %w", ErrRetriesExhausted, retries+1, v.err)
 		}
 		retries++
-		if !sleep(ctx, p.clock, wait) {
+		if !retry.Sleep(ctx, p.clock, wait) {
 			return nil, sentAt, ctx.Err()
 		}
 	}
@@ -104,8 +105,8 @@ func (p *Poller) logSwitch(first bool, id string, e *entry, hosts []string) {
 // the limiter holds every later request for the Assembly back as long.
 func (p *Poller) rateLimited(e *entry, id string, err error) time.Duration {
 	var hint time.Duration
-	if se, ok := err.(*StatusError); ok {
-		hint = se.RetryIn
+	if se, ok := err.(*retry.StatusError); ok {
+		hint = se.RetryAfter
 	}
 	wait := rateLimitWait(hint, p.rand(), p.cfg.MaxRetryWait)
 	p.mu.Lock()

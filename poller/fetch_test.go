@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tlbridge/tlbridge/internal/retry"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/poller"
 )
@@ -59,9 +60,9 @@ func TestFetchBodyShapes(t *testing.T) {
 		{name: "status of another assembly", code: 200,
 			body: `{"ok":"ASSEMBLY_COMPLETED","assembly_id":"` + otherID + `"}`, wantErr: poller.ErrMalformed},
 		{name: "refusal without the assembly", code: 401,
-			body: `{"error":"INVALID_SIGNATURE","message":"nope"}`, wantErr: &poller.StatusError{}},
+			body: `{"error":"INVALID_SIGNATURE","message":"nope"}`, wantErr: &retry.StatusError{}},
 		{name: "unknown route on the origin", code: 404,
-			body: `{"error":"SERVER_404","message":"unknown method / url"}`, wantErr: &poller.StatusError{}},
+			body: `{"error":"SERVER_404","message":"unknown method / url"}`, wantErr: &retry.StatusError{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,16 +93,16 @@ func TestFetchBodyShapes(t *testing.T) {
 }
 
 // checkErr asserts that err matches want: by errors.Is for a sentinel, by
-// errors.As for a *StatusError.
+// errors.As for a *retry.StatusError.
 func checkErr(t *testing.T, st *transloadit.Status, err, want error) {
 	t.Helper()
 	if st != nil {
 		t.Errorf("Fetch() status = %+v; want nil", st)
 	}
-	if _, ok := want.(*poller.StatusError); ok {
-		var se *poller.StatusError
+	if _, ok := want.(*retry.StatusError); ok {
+		var se *retry.StatusError
 		if !errors.As(err, &se) {
-			t.Fatalf("Fetch() error = %v; want a *StatusError", err)
+			t.Fatalf("Fetch() error = %v; want a *retry.StatusError", err)
 		}
 		if errors.Is(err, poller.ErrAssemblyNotFound) || errors.Is(err, poller.ErrRateLimited) || poller.IsTransient(err) {
 			t.Errorf("Fetch() error = %v; want a plain refusal", err)
@@ -117,8 +118,8 @@ func TestFetchNotFoundCarriesTheAnswer(t *testing.T) {
 	up := newUpstream(t, sequence(reply(404, `{"error":"ASSEMBLY_NOT_FOUND","message":"gone"}`)))
 	p, rec, _ := newPoller(t, up.URL, nil)
 	_, err := p.Fetch(context.Background(), poller.Target{AssemblyID: testID})
-	var se *poller.StatusError
-	if !errors.As(err, &se) || se.HTTPCode != 404 || se.Code != transloadit.CodeNotFound || se.Message != "gone" {
+	var se *retry.StatusError
+	if !errors.As(err, &se) || se.Code != 404 || se.TransloaditCode != transloadit.CodeNotFound || se.Message != "gone" {
 		t.Fatalf("Fetch() error = %#v; want *StatusError{404, ASSEMBLY_NOT_FOUND, gone}", err)
 	}
 	if got := rec.Outcomes(); len(got) != 1 || got[0] != poller.OutcomeNotFound {

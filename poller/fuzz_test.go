@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlbridge/tlbridge/internal/retry"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 )
 
@@ -65,7 +66,7 @@ func checkVerdict(t *testing.T, v verdict) {
 		}
 		return
 	}
-	var se *StatusError
+	var se *retry.StatusError
 	switch {
 	case v.err == nil:
 		t.Fatalf("verdict %v without an error", v.kind)
@@ -73,8 +74,8 @@ func checkVerdict(t *testing.T, v verdict) {
 		t.Fatalf("not-found verdict with %v", v.err)
 	case v.kind == kindRateLimited && !errors.Is(v.err, ErrRateLimited):
 		t.Fatalf("rate-limit verdict with %v", v.err)
-	case v.kind == kindRateLimited && errors.As(v.err, &se) && se.RetryIn < 0:
-		t.Fatalf("negative retry hint %v", se.RetryIn)
+	case v.kind == kindRateLimited && errors.As(v.err, &se) && se.RetryAfter < 0:
+		t.Fatalf("negative retry hint %v", se.RetryAfter)
 	case !errors.As(v.err, &se) && !errors.Is(v.err, ErrMalformed):
 		t.Fatalf("untyped error %v", v.err)
 	}

@@ -3,6 +3,8 @@ package poller
 import (
 	"context"
 	"time"
+
+	"github.com/tlbridge/tlbridge/internal/retry"
 )
 
 // The upstream limit: Transloadit refuses the (upstreamLimit+1)th status
@@ -110,7 +112,7 @@ func (p *Poller) acquire(ctx context.Context, e *entry) (time.Time, error) {
 			return now, nil
 		}
 		p.mu.Unlock()
-		if !sleep(ctx, p.clock, at.Sub(now)) {
+		if !retry.Sleep(ctx, p.clock, at.Sub(now)) {
 			return time.Time{}, ctx.Err()
 		}
 	}

@@ -89,29 +89,6 @@ func TestHistoryQuiet(t *testing.T) {
 	}
 }
 
-func TestBackoff(t *testing.T) {
-	const lo, hi = 500 * time.Millisecond, 10 * time.Second
-	tests := []struct {
-		n            int
-		wantLo, want time.Duration // range [wantLo, want)
-	}{
-		{0, 250 * time.Millisecond, 500 * time.Millisecond},
-		{1, 500 * time.Millisecond, time.Second},
-		{2, time.Second, 2 * time.Second},
-		{4, 4 * time.Second, 8 * time.Second},
-		{5, 5 * time.Second, 10 * time.Second},
-		{60, 5 * time.Second, 10 * time.Second},
-	}
-	for _, tt := range tests {
-		if got := backoff(tt.n, lo, hi, 0); got != tt.wantLo {
-			t.Errorf("backoff(%d, rnd 0) = %v; want %v", tt.n, got, tt.wantLo)
-		}
-		if got := backoff(tt.n, lo, hi, 0.9999); got < tt.wantLo || got >= tt.want {
-			t.Errorf("backoff(%d, rnd 1) = %v; want in [%v, %v)", tt.n, got, tt.wantLo, tt.want)
-		}
-	}
-}
-
 func TestRateLimitWait(t *testing.T) {
 	tests := []struct {
 		hint     time.Duration

@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/tlbridge/tlbridge/internal/retry"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 )
 
@@ -32,10 +33,11 @@ type Target struct {
 type Poller struct {
 	cfg     Config
 	client  *http.Client
-	clock   Clock
+	clock   retry.Clock
 	log     *zap.Logger
 	spacing time.Duration
 	rand    func() float64
+	backoff retry.Backoff // after transient failures
 
 	mu         sync.Mutex // guards entries, nForgotten and every field of each entry
 	entries    map[string]*entry
@@ -78,6 +80,7 @@ func New(cfg Config) (*Poller, error) {
 		log:     cfg.Logger,
 		spacing: time.Duration(float64(time.Second) / cfg.MaxRPS),
 		rand:    rand.Float64,
+		backoff: retry.Backoff{Min: cfg.MinBackoff, Max: cfg.MaxBackoff},
 		entries: make(map[string]*entry),
 	}, nil
 }
@@ -85,7 +88,7 @@ func New(cfg Config) (*Poller, error) {
 // Fetch returns the current status of the Assembly, from a request that
 // started after the call. A status is returned with a nil error whatever it
 // says, an Assembly error included; errors are about the fetch:
-// ErrAssemblyNotFound, ErrBodyTooLarge, ErrMalformed, a *StatusError,
+// ErrAssemblyNotFound, ErrBodyTooLarge, ErrMalformed, a *retry.StatusError,
 // ErrRetriesExhausted, errors wrapping transloadit.ErrURLNotAllowed or
 // transloadit.ErrInvalidAssemblyID (no request made), ErrTooManyAssemblies,
 // or the context's error.

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlbridge/tlbridge/internal/retry"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/poller"
 )
@@ -88,9 +89,9 @@ func TestFetchRateLimitRetriesAreBounded(t *testing.T) {
 	if !errors.Is(err, poller.ErrRetriesExhausted) || !errors.Is(err, poller.ErrRateLimited) {
 		t.Fatalf("Fetch() error = %v; want ErrRetriesExhausted wrapping a rate limit", err)
 	}
-	var se *poller.StatusError
-	if !errors.As(err, &se) || se.RetryIn != time.Second {
-		t.Errorf("Fetch() error = %#v; want a *StatusError with RetryIn 1s", err)
+	var se *retry.StatusError
+	if !errors.As(err, &se) || se.RetryAfter != time.Second {
+		t.Errorf("Fetch() error = %#v; want a *retry.StatusError with RetryAfter 1s", err)
 	}
 	if up.count() != 3 || len(rec.Waits()) != 3 {
 		t.Errorf("requests = %d, waits = %v; want 3 and 3", up.count(), rec.Waits())
@@ -171,8 +172,8 @@ func TestFetchTransientRetriesAreBounded(t *testing.T) {
 	up := newUpstream(t, sequence(reply(500, `{"error":"SERVER_500","message":"oops"}`)))
 	p, _, _ := newPoller(t, up.URL, nil) // MaxRetries 3
 	_, err := p.Fetch(context.Background(), poller.Target{AssemblyID: testID})
-	var se *poller.StatusError
-	if !errors.Is(err, poller.ErrRetriesExhausted) || !errors.As(err, &se) || se.HTTPCode != 500 || se.Code != "SERVER_500" {
+	var se *retry.StatusError
+	if !errors.Is(err, poller.ErrRetriesExhausted) || !errors.As(err, &se) || se.Code != 500 || se.TransloaditCode != "SERVER_500" {
 		t.Fatalf("Fetch() error = %v; want ErrRetriesExhausted wrapping HTTP 500 SERVER_500", err)
 	}
 	if up.count() != 4 {

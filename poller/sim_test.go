@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/zap/zaptest"
 
+	"github.com/tlbridge/tlbridge/internal/retry"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/internal/transloadittest"
 	"github.com/tlbridge/tlbridge/poller"
@@ -27,6 +28,25 @@ func newSim(t *testing.T, opts ...transloadittest.Option) *transloadittest.Serve
 
 // simPoller returns a Poller aimed at srv in real time; mod adjusts the
 // Config.
+// follow fetches the Assembly's status every pollEvery, handing each to
+// fn, until fn returns false; it keeps going after transient errors, as
+// a watch does, and returns any other.
+func follow(ctx context.Context, p *poller.Poller, tgt poller.Target, fn func(*transloadit.Status) (more bool)) error {
+	const pollEvery = 100 * time.Millisecond
+	for {
+		st, err := p.Fetch(ctx, tgt)
+		switch {
+		case err != nil && !poller.IsTransient(err):
+			return err
+		case err == nil && !fn(st):
+			return nil
+		}
+		if !retry.Sleep(ctx, retry.SystemClock(), pollEvery) {
+			return ctx.Err()
+		}
+	}
+}
+
 func simPoller(t *testing.T, srv *transloadittest.Server, mod func(*poller.Config)) (*poller.Poller, *recorder) {
 	t.Helper()
 	rec := &recorder{}
@@ -37,7 +57,6 @@ func simPoller(t *testing.T, srv *transloadittest.Server, mod func(*poller.Confi
 		RequestTimeout:  5 * time.Second,
 		MinBackoff:      50 * time.Millisecond,
 		MaxBackoff:      500 * time.Millisecond,
-		Interval:        100 * time.Millisecond,
 		Logger:          zaptest.NewLogger(t),
 		OnRequest:       rec.onRequest,
 		OnRateLimitWait: rec.onWait,
@@ -254,14 +273,14 @@ func TestSimPollToTheEnd(t *testing.T) {
 			p, _ := simPoller(t, srv, nil)
 			var last *transloadit.Status
 			polls := 0
-			err := p.Poll(context.Background(), poller.Target{AssemblyID: st.AssemblyID, StatusURL: st.AssemblySSLURL}, nil,
+			err := follow(context.Background(), p, poller.Target{AssemblyID: st.AssemblyID, StatusURL: st.AssemblySSLURL},
 				func(s *transloadit.Status) bool {
 					last = s
 					polls++
 					return !s.Terminal()
 				})
 			if err != nil {
-				t.Fatalf("Poll() = %v after %d statuses; want nil", err, polls)
+				t.Fatalf("follow() = %v after %d statuses; want nil", err, polls)
 			}
 			if got := last.Outcome(); got != tt.want || last.Error != tt.wantCode {
 				t.Errorf("last status = %v/%q; want %v/%q", got, last.Error, tt.want, tt.wantCode)
@@ -297,7 +316,7 @@ func TestSimPollThroughFaults(t *testing.T) {
 	var last *transloadit.Status
 	done := make(chan error, 1)
 	go func() {
-		done <- p.Poll(context.Background(), poller.Target{AssemblyID: id, StatusURL: st.AssemblySSLURL}, nil,
+		done <- follow(context.Background(), p, poller.Target{AssemblyID: id, StatusURL: st.AssemblySSLURL},
 			func(s *transloadit.Status) bool {
 				last = s
 				return !s.Terminal()
@@ -311,7 +330,7 @@ func TestSimPollThroughFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := <-done; err != nil || last.Outcome() != transloadit.OutcomeCompleted {
-		t.Fatalf("Poll() = %v with last status %+v; want nil after completion", err, last)
+		t.Fatalf("follow() = %v with last status %+v; want nil after completion", err, last)
 	}
 	if !slices.Contains(rec.Outcomes(), poller.OutcomeError) {
 		t.Errorf("outcomes = %v; want errors among them", rec.Outcomes())

@@ -16,6 +16,7 @@ import (
 	"gopkg.in/cenkalti/backoff.v1"
 
 	"github.com/tlbridge/tlbridge/internal/buildinfo"
+	"github.com/tlbridge/tlbridge/internal/retry"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 )
 
@@ -23,8 +24,9 @@ import (
 // and read with [Client.Run]. A Client holds no connection between Runs
 // and is safe for concurrent use; each Run opens its own stream.
 type Client struct {
-	cfg  Config
-	http *http.Client // the caller's client; never used directly, see httpClient
+	cfg     Config
+	http    *http.Client // the caller's client; never used directly, see httpClient
+	backoff retry.Backoff
 }
 
 // NewClient checks cfg and returns a Client. It makes no request. A URL
@@ -38,7 +40,8 @@ func NewClient(cfg Config) (*Client, error) {
 	if _, err := cfg.AllowList.Check(cfg.URL); err != nil {
 		return nil, fmt.Errorf("stream: %w", err)
 	}
-	c := &Client{cfg: cfg.withDefaults(), http: cfg.HTTPClient}
+	cfg = cfg.withDefaults()
+	c := &Client{cfg: cfg, http: cfg.HTTPClient, backoff: retry.Backoff{Min: cfg.MinBackoff, Max: cfg.MaxBackoff}}
 	if c.http == nil {
 		c.http = &http.Client{}
 	}
@@ -61,7 +64,7 @@ func NewClient(cfg Config) (*Client, error) {
 //     assembly_finished, and reconnecting to it yields only more errors);
 //   - ctx.Err() when ctx ends first;
 //   - an error wrapping [ErrEventTooLarge];
-//   - an [*HTTPError] matching [ErrStreamRefused] when the server refuses
+//   - a *retry.StatusError matching [ErrStreamRefused] when the server refuses
 //     the stream (a 4xx other than 408/429, or 204), after one request;
 //   - an error wrapping transloadit.ErrURLNotAllowed when a redirect
 //     leads off the allow list;
@@ -108,12 +111,12 @@ func (c *Client) Run(ctx context.Context, handle func(Update)) error {
 		if res.healthy(c.cfg.MaxBackoff) {
 			unhealthy = 0
 		}
-		wait := max(backoffDelay(c.cfg.MinBackoff, c.cfg.MaxBackoff, unhealthy, jitter()), res.retryAfter)
+		wait := max(c.backoff.Delay(unhealthy), res.retryAfter)
 		unhealthy++
 		if res.connected {
 			log.Debug("stream lost; reconnecting", zap.Error(res.err), zap.Duration("wait", wait))
 		}
-		if !sleep(ctx, wait) {
+		if !retry.Sleep(ctx, c.cfg.Clock, wait) {
 			return ctx.Err()
 		}
 	}
@@ -149,7 +152,7 @@ func (r attemptResult) healthy(maxBackoff time.Duration) bool {
 func (c *Client) attempt(ctx context.Context, handle func(Update), failed int, lastErr error) attemptResult {
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	wd := newWatchdog(c.cfg.IdleTimeout, func() { cancel(ErrIdleTimeout) })
+	wd := newWatchdog(c.cfg.Clock, c.cfg.IdleTimeout, func() { cancel(ErrIdleTimeout) })
 	defer wd.stop()
 
 	var res attemptResult
@@ -159,18 +162,18 @@ func (c *Client) attempt(ctx context.Context, handle func(Update), failed int, l
 	sc.Headers["User-Agent"] = buildinfo.UserAgent()
 	sc.ReconnectStrategy = backoff.WithContext(&backoff.StopBackOff{}, actx)
 	sc.ResponseValidator = func(_ *sse.Client, resp *http.Response) error {
-		if err := checkResponse(resp); err != nil {
+		if err := checkResponse(resp, c.cfg.Clock.Now()); err != nil {
 			resp.Body.Close()
-			var he *HTTPError
-			if errors.As(err, &he) {
-				res.retryAfter = he.RetryAfter
-				if he.Permanent() {
+			var se *retry.StatusError
+			if errors.As(err, &se) {
+				res.retryAfter = se.RetryAfter
+				if permanent(se.Code) {
 					return backoff.Permanent(err)
 				}
 			}
 			return err
 		}
-		res.connected, connectedAt = true, time.Now()
+		res.connected, connectedAt = true, c.cfg.Clock.Now()
 		if failed > 0 {
 			c.cfg.Logger.Info("stream connected after failures", zap.Int("failures", failed), zap.NamedError("last", lastErr))
 		}
@@ -196,7 +199,7 @@ func (c *Client) attempt(ctx context.Context, handle func(Update), failed int, l
 	})
 	res.err = classify(ctx, actx, err)
 	if res.connected {
-		res.lived = time.Since(connectedAt)
+		res.lived = retry.Since(c.cfg.Clock, connectedAt)
 		if c.cfg.OnDisconnect != nil {
 			c.cfg.OnDisconnect(res.err)
 		}
@@ -223,7 +226,7 @@ func classify(ctx, actx context.Context, err error) error {
 // for malformed payloads (see [Update.Err]).
 func (c *Client) decode(ev *sse.Event) Update {
 	u, err := ParseFrame(string(ev.Event), ev.Data)
-	u.ReceivedAt = time.Now()
+	u.ReceivedAt = c.cfg.Clock.Now()
 	if err != nil {
 		c.cfg.Logger.Warn("malformed stream event", zap.String("name", u.Name), zap.Error(err))
 		u.Err = err
@@ -263,22 +266,20 @@ func (c *Client) httpClient(wd *watchdog) *http.Client {
 const maxErrorBody = 4 << 10
 
 // checkResponse accepts a 200 carrying an event stream; anything else is
-// an error, an *HTTPError for a non-200 status. It does not close the body.
-func checkResponse(resp *http.Response) error {
+// an error, a *retry.StatusError for a non-200 status. It does not close
+// the body.
+func checkResponse(resp *http.Response, now time.Time) error {
 	if resp.StatusCode != http.StatusOK {
-		he := &HTTPError{
-			StatusCode: resp.StatusCode,
-			RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
-		}
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		hint := retry.ParseRetryAfter(resp.Header.Get("Retry-After"), now)
 		var ae transloadit.APIError
-		if json.Unmarshal(body, &ae) == nil {
-			he.Code, he.Message = ae.Code, ae.Message
-			if d := ae.RetryAfter(); d > he.RetryAfter {
-				he.RetryAfter = min(d, maxRetryAfter)
-			}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		if json.Unmarshal(body, &ae) != nil {
+			ae = transloadit.APIError{}
 		}
-		return he
+		if ae.Info != nil {
+			hint = max(hint, retry.Seconds(ae.Info.RetryIn))
+		}
+		return refusal(resp.StatusCode, ae.Code, ae.Message, min(hint, maxRetryAfter))
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "text/event-stream" {

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlbridge/tlbridge/internal/retry"
+	"github.com/tlbridge/tlbridge/internal/retry/retrytest"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/stream"
 )
@@ -148,9 +150,9 @@ func TestRefused(t *testing.T) {
 			cfg.HTTPClient = &http.Client{Transport: tr}
 			var got recorder
 			err := runClient(t, cfg, &got)
-			var he *stream.HTTPError
-			if !errors.Is(err, stream.ErrStreamRefused) || !errors.As(err, &he) || he.StatusCode != tt.code || he.Code != tt.wantCode {
-				t.Fatalf("Run = %v; want an *HTTPError %d (code %q) matching ErrStreamRefused", err, tt.code, tt.wantCode)
+			var se *retry.StatusError
+			if !errors.Is(err, stream.ErrStreamRefused) || !errors.As(err, &se) || se.Code != tt.code || se.TransloaditCode != tt.wantCode {
+				t.Fatalf("Run = %v; want a *retry.StatusError %d (code %q) matching ErrStreamRefused", err, tt.code, tt.wantCode)
 			}
 			if n := srv.requests(); n != 1 {
 				t.Errorf("server saw %d requests; want exactly 1", n)
@@ -216,8 +218,8 @@ func TestGaveUp(t *testing.T) {
 	cfg.MaxAttempts = 3
 	var got recorder
 	err := runClient(t, cfg, &got)
-	var he *stream.HTTPError
-	if !errors.Is(err, stream.ErrGaveUp) || !errors.As(err, &he) || he.StatusCode != 500 {
+	var se *retry.StatusError
+	if !errors.Is(err, stream.ErrGaveUp) || !errors.As(err, &se) || se.Code != 500 {
 		t.Fatalf("Run = %v; want ErrGaveUp wrapping HTTP 500", err)
 	}
 	if n := srv.requests(); n != 3 {
@@ -282,15 +284,27 @@ func TestRetryAfterHonoured(t *testing.T) {
 		}
 		serveBytes(w, rec, 0)
 	})
+	clock := retrytest.NewClock()
+	cfg := testConfig(t, srv.URL)
+	cfg.Clock = clock
+	cfg.IdleTimeout = time.Hour // its timer stays out of the way of the backoff's
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	go func() {
+		if clock.WaitTimers(ctx, 1, time.Minute) != nil {
+			return
+		}
+		if d, _ := clock.Next(); d != time.Second {
+			t.Errorf("wait after the 429 = %v; want the Retry-After of 1s over a shorter backoff", d)
+		}
+		clock.Advance(time.Second)
+	}()
 	var got recorder
-	if err := runClient(t, testConfig(t, srv.URL), &got); err != nil {
+	if err := runClient(t, cfg, &got); err != nil {
 		t.Fatalf("Run = %v", err)
 	}
 	if n := srv.requests(); n != 2 {
 		t.Fatalf("server saw %d requests; want 2", n)
-	}
-	if gap := srv.arrival(1).Sub(srv.arrival(0)); gap < time.Second {
-		t.Errorf("second request came %v after the 429; want at least the Retry-After of 1s", gap)
 	}
 }
 
@@ -302,22 +316,42 @@ func TestAcceptAndHangUpIsNotHammered(t *testing.T) {
 		startStream(w)
 		send(w, "id: 2b7beaddf0a046e2ada603346f2cbee1\n\n")
 	})
+	clock := retrytest.NewClock()
 	cfg := testConfig(t, srv.URL)
+	cfg.Clock = clock
 	cfg.MinBackoff, cfg.MaxBackoff = 20*time.Millisecond, time.Second
+	cfg.IdleTimeout = time.Hour // its timer stays out of the way of the backoff's
 	c, err := stream.NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 600*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	if err := c.Run(ctx, func(stream.Update) {}); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Run = %v; want the context's deadline", err)
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx, func(stream.Update) {}) }()
+	// Each wait is at least half its step, and the step doubles from
+	// MinBackoff to MaxBackoff: 10, 20, 40, 80, 160, 320, 500, 500 ms.
+	const rounds = 8
+	for i := range rounds {
+		if err := clock.WaitTimers(ctx, 1, cfg.MaxBackoff); err != nil {
+			t.Fatalf("no backoff wait after connect %d", i+1)
+		}
+		d, _ := clock.Next()
+		step := min(cfg.MinBackoff<<i, cfg.MaxBackoff)
+		if d < step/2 || d > step {
+			t.Errorf("wait %d = %v; want in [%v, %v]", i+1, d, step/2, step)
+		}
+		clock.Advance(d)
 	}
-	// Waits of at least 10, 20, 40, 80, 160, 320 ms (half of a doubling
-	// base, the fixed part of the jitter) fit at most 7 connects in 600ms;
-	// a machine slower than expected only makes fewer.
-	if n := srv.requests(); n < 2 || n > 7 {
-		t.Errorf("server saw %d requests in 600ms; want between 2 and 7", n)
+	if err := clock.WaitTimers(ctx, 1, cfg.MaxBackoff); err != nil {
+		t.Fatalf("no backoff wait after connect %d", rounds+1)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run = %v; want context.Canceled", err)
+	}
+	if n := srv.requests(); n != rounds+1 {
+		t.Errorf("server saw %d requests; want %d, one per wait and the first", n, rounds+1)
 	}
 }
 
@@ -431,20 +465,24 @@ func TestCancel(t *testing.T) {
 			w.WriteHeader(503)
 			arrived <- struct{}{}
 		})
+		clock := retrytest.NewClock()
 		cfg := testConfig(t, srv.URL)
-		cfg.MinBackoff, cfg.MaxBackoff = time.Hour, time.Hour // a wait the test could never sit out
+		cfg.Clock = clock
+		cfg.MinBackoff, cfg.MaxBackoff = time.Hour, time.Hour // a wait the test never sits out
+		cfg.IdleTimeout = 2 * time.Hour                       // beyond the backoff, to tell their timers apart
 		c, _ := stream.NewClient(cfg)
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
-		var at time.Time
 		go func() {
 			<-arrived
-			time.Sleep(20 * time.Millisecond) // let Run enter its backoff wait
-			at = time.Now()
+			wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+			defer wcancel()
+			if clock.WaitTimers(wctx, 1, time.Hour) != nil {
+				t.Error("Run never entered its backoff wait")
+			}
 			cancel()
 		}()
 		err := c.Run(ctx, func(stream.Update) {})
-		t.Logf("Run returned %v after cancel", time.Since(at))
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("Run = %v; want context.Canceled", err)
 		}

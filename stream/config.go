@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/tlbridge/tlbridge/internal/retry"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 )
 
@@ -47,6 +48,9 @@ type Config struct {
 	// comments included) before the connection is dropped and
 	// re-established. Default 90s. Time spent in the handler does not count.
 	IdleTimeout time.Duration
+	// Clock is the time source of backoff waits, the idle watchdog and
+	// timestamps. If nil, real time.
+	Clock retry.Clock
 	// Logger receives connection events. If nil, nothing is logged.
 	Logger *zap.Logger
 	// OnConnect is called when a connection is answered with HTTP 200.
@@ -60,8 +64,8 @@ type Config struct {
 	OnDisconnect func(err error)
 }
 
-// maxRetryAfter caps a server's Retry-After hint, so a bogus value cannot
-// park a stream for hours while the caller thinks it is reconnecting.
+// maxRetryAfter caps a server's retry hint, so a bogus value cannot park a
+// stream for hours while the caller thinks it is reconnecting.
 const maxRetryAfter = 5 * time.Minute
 
 // finishDrain bounds how long the stream is kept open after the Assembly's
@@ -84,6 +88,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
+	}
+	if c.Clock == nil {
+		c.Clock = retry.SystemClock()
 	}
 	return c
 }

@@ -2,9 +2,10 @@ package stream
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/tlbridge/tlbridge/internal/retry"
 )
 
 // Sentinel errors of this package. Match them with errors.Is.
@@ -26,7 +27,7 @@ var (
 
 	// ErrStreamRefused: the server answered with a status that retrying will
 	// not change (a 4xx other than 408 and 429, or 204 No Content). The
-	// error Run returns is an [*HTTPError] that matches it.
+	// error Run returns is a *retry.StatusError that matches it.
 	ErrStreamRefused = errors.New("stream: refused")
 
 	// ErrIdleTimeout: no byte arrived for Config.IdleTimeout. It is passed
@@ -44,44 +45,24 @@ var (
 	ErrMalformedEvent = errors.New("stream: malformed event")
 )
 
-// HTTPError is a connect answered with a status other than 200.
-//
-// It matches [ErrStreamRefused] (errors.Is) when [HTTPError.Permanent]
-// reports true; Run returns such an error at once. Other statuses are
-// retried, and only surface from Run wrapped in [ErrGaveUp].
-type HTTPError struct {
-	StatusCode int
-	// Code and Message come from a Transloadit error body
-	// ({"error": ..., "message": ...}), when the body was one.
-	Code    string
-	Message string
-	// RetryAfter is the server's Retry-After hint, zero when absent.
-	RetryAfter time.Duration
+// refusal describes a connect answered with a status other than 200. It
+// matches [ErrStreamRefused] (errors.Is) when the status is permanent; Run
+// returns such an error at once. Other statuses are retried, and only
+// surface from Run wrapped in [ErrGaveUp].
+func refusal(code int, tlCode, message string, retryAfter time.Duration) *retry.StatusError {
+	se := &retry.StatusError{Op: "stream", Code: code, TransloaditCode: tlCode, Message: message, RetryAfter: retryAfter}
+	if permanent(code) {
+		se.Sentinels = []error{ErrStreamRefused}
+	}
+	return se
 }
 
-func (e *HTTPError) Error() string {
-	s := fmt.Sprintf("stream: HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))
-	if e.Code != "" {
-		s += ": " + e.Code
-	}
-	if e.Message != "" {
-		s += ": " + e.Message
-	}
-	return s
-}
-
-// Permanent reports whether retrying cannot help: 204 (the SSE way to say
+// permanent reports whether retrying cannot help: 204 (the SSE way to say
 // "stop reconnecting") and every 4xx except 408 Request Timeout and 429
 // Too Many Requests.
-func (e *HTTPError) Permanent() bool {
-	c := e.StatusCode
-	if c == http.StatusNoContent {
+func permanent(code int) bool {
+	if code == http.StatusNoContent {
 		return true
 	}
-	return c >= 400 && c < 500 && c != http.StatusRequestTimeout && c != http.StatusTooManyRequests
-}
-
-// Is makes a permanent HTTPError match ErrStreamRefused.
-func (e *HTTPError) Is(target error) bool {
-	return target == ErrStreamRefused && e.Permanent()
+	return code >= 400 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests
 }

@@ -62,9 +62,8 @@ type server struct {
 	*httptest.Server
 	done chan struct{} // closed before the server closes, to free held handlers
 
-	mu   sync.Mutex // guards reqs and at
+	mu   sync.Mutex // guards reqs
 	reqs []*http.Request
-	at   []time.Time
 }
 
 func newServer(t testing.TB, h func(n int, w http.ResponseWriter, r *http.Request)) *server {
@@ -74,7 +73,6 @@ func newServer(t testing.TB, h func(n int, w http.ResponseWriter, r *http.Reques
 		s.mu.Lock()
 		n := len(s.reqs)
 		s.reqs = append(s.reqs, r.Clone(context.Background()))
-		s.at = append(s.at, time.Now())
 		s.mu.Unlock()
 		h(n, w, r)
 	}))
@@ -93,12 +91,6 @@ func (s *server) request(i int) *http.Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.reqs[i]
-}
-
-func (s *server) arrival(i int) time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.at[i]
 }
 
 // hold blocks until the client goes away or the test ends.

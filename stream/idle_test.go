@@ -1,12 +1,14 @@
 package stream_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"reflect"
 	"testing"
 	"time"
 
+	"github.com/tlbridge/tlbridge/internal/retry/retrytest"
 	"github.com/tlbridge/tlbridge/stream"
 )
 
@@ -101,7 +103,9 @@ func TestSlowHandlerIsNotIdle(t *testing.T) {
 	verifyNoLeaks(t)
 	rec := readRecording(t)
 	srv := newServer(t, func(n int, w http.ResponseWriter, r *http.Request) { serveBytes(w, rec, 0) })
+	clock := retrytest.NewClock()
 	cfg := testConfig(t, srv.URL)
+	cfg.Clock = clock
 	cfg.IdleTimeout = 100 * time.Millisecond
 	var got recorder
 	cfg.OnConnect = nil
@@ -109,9 +113,19 @@ func TestSlowHandlerIsNotIdle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = c.Run(t.Context(), func(u stream.Update) {
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	err = c.Run(ctx, func(u stream.Update) {
 		if u.Kind == stream.KindUploadFinished && len(got.got()) == 0 {
-			time.Sleep(400 * time.Millisecond)
+			// Four idle limits pass inside the handler, each one seen by
+			// the watchdog's timer.
+			for range 4 {
+				if err := clock.WaitTimers(ctx, 1, cfg.IdleTimeout); err != nil {
+					t.Error("the watchdog stopped re-arming while the handler was busy")
+					break
+				}
+				clock.Advance(cfg.IdleTimeout)
+			}
 		}
 		got.handle(u)
 	})

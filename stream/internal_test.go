@@ -5,67 +5,56 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/tlbridge/tlbridge/internal/retry"
+	"github.com/tlbridge/tlbridge/internal/retry/retrytest"
 )
 
-func TestBackoffDelay(t *testing.T) {
-	const lo, hi = 500 * time.Millisecond, 30 * time.Second
-	for _, tt := range []struct {
-		n    int
-		r    float64
-		want time.Duration
-	}{
-		{0, 0, 250 * time.Millisecond},
-		{0, 0.999999, 500 * time.Millisecond},
-		{1, 0, 500 * time.Millisecond},
-		{3, 0.5, 3 * time.Second},        // base 4s: 2s + 1s
-		{6, 0, 15 * time.Second},         // base 32s capped to 30s
-		{6, 0.999999, 30 * time.Second},  // never above the cap
-		{1_000_000, 0, 15 * time.Second}, // no overflow, no stop: no elapsed-time cap
-		{1_000_000, 0.999999, 30 * time.Second},
-	} {
-		got := backoffDelay(lo, hi, tt.n, tt.r)
-		if d := got - tt.want; d < -time.Millisecond || d > time.Millisecond {
-			t.Errorf("backoffDelay(%v, %v, %d, %v) = %v; want %v", lo, hi, tt.n, tt.r, got, tt.want)
-		}
-	}
-	for n := range 64 {
-		if d := backoffDelay(lo, hi, n, jitter()); d < lo/2 || d > hi {
-			t.Errorf("backoffDelay(n=%d) = %v; want within [%v, %v]", n, d, lo/2, hi)
-		}
-	}
-}
-
-func TestParseRetryAfter(t *testing.T) {
+// TestCheckResponseHint: a refusal carries the larger of Retry-After
+// (whole or fractional seconds, or a date) and the body's info.retryIn,
+// capped at maxRetryAfter.
+func TestCheckResponseHint(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, tt := range []struct {
-		in   string
-		want time.Duration
+		header, body string
+		want         time.Duration
 	}{
-		{"", 0},
-		{"0", 0},
-		{"7", 7 * time.Second},
-		{"-3", 0},
-		{"99999999999999", maxRetryAfter},
-		{"Fri, 02 Jan 2026 03:04:35 GMT", 30 * time.Second},
-		{"Fri, 02 Jan 2026 03:00:00 GMT", 0},
-		{"soon", 0},
+		{"", "", 0},
+		{"7", "", 7 * time.Second},
+		{"1.5", "", 1500 * time.Millisecond},
+		{"-3", "", 0},
+		{"99999999999999", "", maxRetryAfter},
+		{"Fri, 02 Jan 2026 03:04:35 GMT", "", 30 * time.Second},
+		{"Fri, 02 Jan 2026 03:00:00 GMT", "", 0},
+		{"soon", "", 0},
+		{"1", `{"error":"RATE_LIMIT_REACHED","info":{"retryIn":2.5}}`, 2500 * time.Millisecond},
+		{"3", `{"error":"RATE_LIMIT_REACHED","info":{"retryIn":0.5}}`, 3 * time.Second},
+		{"", `{"error":"RATE_LIMIT_REACHED","info":{"retryIn":1e12}}`, maxRetryAfter},
+		{"", `{"error":"RATE_LIMIT_REACHED","info":{"retryIn":-4}}`, 0},
 	} {
-		if got := parseRetryAfter(tt.in, now); got != tt.want {
-			t.Errorf("parseRetryAfter(%q) = %v; want %v", tt.in, got, tt.want)
+		resp := &http.Response{StatusCode: http.StatusTooManyRequests, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(tt.body))}
+		if tt.header != "" {
+			resp.Header.Set("Retry-After", tt.header)
+		}
+		var se *retry.StatusError
+		if err := checkResponse(resp, now); !errors.As(err, &se) || se.RetryAfter != tt.want {
+			t.Errorf("Retry-After %q, body %q: checkResponse = %v (hint %v); want a *retry.StatusError with hint %v", tt.header, tt.body, err, se, tt.want)
 		}
 	}
 }
 
-func TestHTTPErrorPermanent(t *testing.T) {
+func TestRefusalPermanent(t *testing.T) {
 	for code, want := range map[int]bool{
 		204: true, 400: true, 401: true, 403: true, 404: true, 410: true, 499: true,
 		408: false, 429: false, 500: false, 502: false, 503: false, 201: false, 302: false,
 	} {
-		e := &HTTPError{StatusCode: code}
-		if e.Permanent() != want || errors.Is(e, ErrStreamRefused) != want {
-			t.Errorf("HTTPError{%d}: Permanent() = %v, Is(ErrStreamRefused) = %v; want %v", code, e.Permanent(), errors.Is(e, ErrStreamRefused), want)
+		e := refusal(code, "", "", 0)
+		if permanent(code) != want || errors.Is(e, ErrStreamRefused) != want {
+			t.Errorf("HTTP %d: permanent = %v, Is(ErrStreamRefused) = %v; want %v", code, permanent(code), errors.Is(e, ErrStreamRefused), want)
 		}
 	}
 }
@@ -114,42 +103,76 @@ func TestClassify(t *testing.T) {
 	}
 }
 
+// TestWatchdog drives the watchdog's timer with a fake clock: it fires
+// exactly when the limit has passed in silence, and never while the handler
+// is busy or after stop.
 func TestWatchdog(t *testing.T) {
-	const limit = 50 * time.Millisecond
-	t.Run("fires when idle", func(t *testing.T) {
-		fired := make(chan struct{})
-		w := newWatchdog(limit, func() { close(fired) })
-		defer w.stop()
-		<-fired // would hang (test timeout) if it never fired
-	})
-	t.Run("not while busy", func(t *testing.T) {
+	const limit = time.Minute
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := func(t *testing.T, limit time.Duration) (*watchdog, *retrytest.Clock, chan struct{}) {
+		clock := retrytest.NewClock()
 		fired := make(chan struct{}, 1)
-		w := newWatchdog(limit, func() { fired <- struct{}{} })
-		w.setBusy(true)
-		time.Sleep(4 * limit)
+		w := newWatchdog(clock, limit, func() { fired <- struct{}{} })
+		t.Cleanup(w.stop)
+		return w, clock, fired
+	}
+	// advance waits for the watchdog to arm its timer, then moves time.
+	advance := func(t *testing.T, clock *retrytest.Clock, d time.Duration) {
+		t.Helper()
+		if err := clock.WaitTimers(ctx, 1, time.Hour); err != nil {
+			t.Fatal("the watchdog never armed its timer")
+		}
+		clock.Advance(d)
+	}
+	quiet := func(t *testing.T, fired chan struct{}, what string) {
+		t.Helper()
 		select {
 		case <-fired:
-			t.Fatal("fired while the handler was busy")
+			t.Fatal("fired " + what)
 		default:
 		}
-		w.setBusy(false)
+	}
+	t.Run("fires when idle", func(t *testing.T) {
+		_, clock, fired := start(t, limit)
+		advance(t, clock, limit)
 		<-fired
-		w.stop()
+	})
+	t.Run("activity postpones", func(t *testing.T) {
+		w, clock, fired := start(t, limit)
+		advance(t, clock, limit/2)
+		w.touch()
+		advance(t, clock, limit/2)
+		quiet(t, fired, "half a limit after activity")
+		advance(t, clock, limit/2)
+		<-fired
+	})
+	t.Run("not while busy", func(t *testing.T) {
+		w, clock, fired := start(t, limit)
+		w.setBusy(true)
+		advance(t, clock, limit)
+		advance(t, clock, 3*limit)
+		quiet(t, fired, "while the handler was busy")
+		w.setBusy(false)
+		advance(t, clock, limit)
+		<-fired
 	})
 	t.Run("not after stop", func(t *testing.T) {
-		fired := make(chan struct{}, 1)
-		w := newWatchdog(limit, func() { fired <- struct{}{} })
-		w.stop()
-		time.Sleep(3 * limit)
-		if len(fired) != 0 {
-			t.Fatal("fired after stop")
+		w, clock, fired := start(t, limit)
+		if err := clock.WaitTimers(ctx, 1, time.Hour); err != nil {
+			t.Fatal(err)
 		}
+		w.stop()
+		clock.Advance(3 * limit)
+		quiet(t, fired, "after stop")
 	})
 	t.Run("shorten", func(t *testing.T) {
-		fired := make(chan struct{})
-		w := newWatchdog(time.Hour, func() { close(fired) })
-		defer w.stop()
+		w, clock, fired := start(t, time.Hour)
 		w.shorten(limit)
+		if err := clock.WaitTimers(ctx, 1, limit); err != nil {
+			t.Fatal("the watchdog never re-armed for the shorter limit")
+		}
+		clock.Advance(limit)
 		<-fired
 	})
 }

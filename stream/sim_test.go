@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlbridge/tlbridge/internal/retry"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/internal/transloadittest"
 	"github.com/tlbridge/tlbridge/stream"
@@ -303,9 +304,9 @@ func TestSimRefused(t *testing.T) {
 			cfg.MaxAttempts = tt.maxAttempts
 			var got recorder
 			err := runClient(t, cfg, &got)
-			var he *stream.HTTPError
-			if !errors.Is(err, tt.want) || !errors.As(err, &he) {
-				t.Fatalf("Run = %v; want %v with an *HTTPError", err, tt.want)
+			var se *retry.StatusError
+			if !errors.Is(err, tt.want) || !errors.As(err, &se) {
+				t.Fatalf("Run = %v; want %v with a *retry.StatusError", err, tt.want)
 			}
 			if n := srv.Counters().StreamsRefused; n != tt.wantRequests {
 				t.Errorf("StreamsRefused = %d; want %d", n, tt.wantRequests)

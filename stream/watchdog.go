@@ -6,35 +6,71 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tlbridge/tlbridge/internal/retry"
 )
 
 // watchdog calls fire once when no byte has arrived for limit. It watches
 // bytes, not events: the SSE library swallows comment lines, so a server's
 // keep-alives would be invisible at the event level. Time inside the
 // handler does not count; a slow consumer is not a dead server.
+//
+// Its timer runs on the Client's Clock in a goroutine of its own, which
+// stop ends and waits for.
 type watchdog struct {
+	clock retry.Clock
 	start time.Time
 	limit atomic.Int64 // time.Duration
 	last  atomic.Int64 // time.Duration since start of the last activity
 	busy  atomic.Bool  // the handler is running
 	fire  func()
 
-	mu      sync.Mutex // guards timer and stopped
-	timer   *time.Timer
-	stopped bool
+	rearm    chan struct{} // the limit was lowered; buffered, 1
+	quit     chan struct{} // closed by stop
+	done     chan struct{} // closed when run returns
+	stopOnce sync.Once
 }
 
-func newWatchdog(limit time.Duration, fire func()) *watchdog {
-	w := &watchdog{start: time.Now(), fire: fire}
+func newWatchdog(clock retry.Clock, limit time.Duration, fire func()) *watchdog {
+	w := &watchdog{
+		clock: clock, start: clock.Now(), fire: fire,
+		rearm: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
+	}
 	w.limit.Store(int64(limit))
-	w.mu.Lock()
-	w.timer = time.AfterFunc(limit, w.check)
-	w.mu.Unlock()
+	go w.run()
 	return w
 }
 
+// run waits out the idle limit, re-arming while there was activity or the
+// handler is busy, and fires once it passed in silence.
+func (w *watchdog) run() {
+	defer close(w.done)
+	wait := time.Duration(w.limit.Load())
+	for {
+		t := w.clock.NewTimer(wait)
+		select {
+		case <-w.quit:
+			t.Stop()
+			return
+		case <-w.rearm:
+			t.Stop()
+			wait = w.remaining()
+			continue
+		case <-t.C():
+		}
+		if w.busy.Load() {
+			wait = time.Duration(w.limit.Load())
+			continue
+		}
+		if wait = w.remaining(); wait <= 0 {
+			w.fire()
+			return
+		}
+	}
+}
+
 // touch records activity now.
-func (w *watchdog) touch() { w.last.Store(int64(time.Since(w.start))) }
+func (w *watchdog) touch() { w.last.Store(int64(retry.Since(w.clock, w.start))) }
 
 // setBusy marks the handler as running or done; leaving it counts as
 // activity, so the idle clock restarts after a slow handler.
@@ -51,43 +87,22 @@ func (w *watchdog) shorten(limit time.Duration) {
 		return
 	}
 	w.limit.Store(int64(limit))
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.stopped {
-		w.timer.Reset(w.remainingLocked())
+	select {
+	case w.rearm <- struct{}{}:
+	default: // a re-arm is pending already and will read the new limit
 	}
 }
 
-// remainingLocked is the time left before the limit; w.mu must be held.
-func (w *watchdog) remainingLocked() time.Duration {
-	idle := time.Since(w.start) - time.Duration(w.last.Load())
+// remaining is the time left before the limit.
+func (w *watchdog) remaining() time.Duration {
+	idle := retry.Since(w.clock, w.start) - time.Duration(w.last.Load())
 	return time.Duration(w.limit.Load()) - idle
-}
-
-func (w *watchdog) check() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.stopped {
-		return
-	}
-	if w.busy.Load() {
-		w.timer.Reset(time.Duration(w.limit.Load()))
-		return
-	}
-	if left := w.remainingLocked(); left > 0 {
-		w.timer.Reset(left)
-		return
-	}
-	w.stopped = true
-	w.fire()
 }
 
 // stop disarms the watchdog; fire is not called after stop returns.
 func (w *watchdog) stop() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.stopped = true
-	w.timer.Stop()
+	w.stopOnce.Do(func() { close(w.quit) })
+	<-w.done
 }
 
 // watchedTransport reports response headers and every body byte to a

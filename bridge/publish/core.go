@@ -8,6 +8,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
+
+	"github.com/tlbridge/tlbridge/internal/retry"
 )
 
 // CoreConfig configures a [Core]. Zero values mean the documented
@@ -84,8 +86,8 @@ func (p *Core) Publish(ctx context.Context, msgs ...Message) error {
 }
 
 func (p *Core) publishOne(ctx context.Context, m Message) error {
-	bo := retryBackoff{min: p.cfg.MinBackoff, max: p.cfg.MaxBackoff}
-	for {
+	bo := retry.Backoff{Min: p.cfg.MinBackoff, Max: p.cfg.MaxBackoff}
+	for attempt := 0; ; attempt++ {
 		err := p.nc.PublishMsg(m.natsMsg())
 		if err == nil {
 			if n := p.fails.succeeded(); n > 0 {
@@ -101,7 +103,7 @@ func (p *Core) publishOne(ctx context.Context, m Message) error {
 		if permanent {
 			return publishErr(m, err)
 		}
-		if err := waitRetry(ctx, p.state.stop, bo.next()); err != nil {
+		if err := waitRetry(ctx, p.state.stop, bo.Delay(attempt)); err != nil {
 			return publishErr(m, err)
 		}
 	}

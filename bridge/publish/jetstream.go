@@ -10,6 +10,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
+
+	"github.com/tlbridge/tlbridge/internal/retry"
 )
 
 // JetStreamConfig configures a [JetStream]. Zero values mean the
@@ -178,8 +180,8 @@ func (p *JetStream) publishKey(ctx context.Context, msgs []Message) error {
 // returns that attempt (still holding a slot) with the error.
 func (p *JetStream) publishOne(ctx context.Context, m Message) (jetstream.PubAckFuture, error) {
 	nm := m.natsMsg()
-	bo := retryBackoff{min: p.cfg.MinBackoff, max: p.cfg.MaxBackoff}
-	for {
+	bo := retry.Backoff{Min: p.cfg.MinBackoff, Max: p.cfg.MaxBackoff}
+	for attempt := 0; ; attempt++ {
 		if err := awaitConnected(ctx, p.state.stop, p.nc); err != nil {
 			return nil, publishErr(m, err)
 		}
@@ -206,7 +208,7 @@ func (p *JetStream) publishOne(ctx context.Context, m Message) (jetstream.PubAck
 		if permanent {
 			return nil, publishErr(m, err)
 		}
-		if err := waitRetry(ctx, p.state.stop, bo.next()); err != nil {
+		if err := waitRetry(ctx, p.state.stop, bo.Delay(attempt)); err != nil {
 			return nil, publishErr(m, err)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/textproto"
 	"strings"
 	"sync"
@@ -13,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
 
+	"github.com/tlbridge/tlbridge/internal/retry"
 	"github.com/tlbridge/tlbridge/schemas"
 )
 
@@ -162,36 +162,16 @@ func groupByKey(msgs []Message) [][]Message {
 	return groups
 }
 
-// retryBackoff yields jittered exponential waits between attempts at one
-// message: each wait is between half and all of the current step, and the
-// step doubles up to max.
-type retryBackoff struct {
-	min, max time.Duration
-	step     time.Duration
-}
-
-func (b *retryBackoff) next() time.Duration {
-	if b.step == 0 {
-		b.step = b.min
-	}
-	d := b.step/2 + rand.N(b.step/2+1)
-	b.step = min(2*b.step, b.max)
-	return d
-}
-
 // waitRetry sleeps for d unless ctx ends (its error is returned) or stop is
 // closed ([ErrPublisherClosed]).
 func waitRetry(ctx context.Context, stop <-chan struct{}, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
+	if retry.SleepOrStop(ctx, retry.SystemClock(), d, stop) {
 		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-stop:
-		return ErrPublisherClosed
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return ErrPublisherClosed
 }
 
 // awaitConnected returns once nc is connected, ctx ends, stop is closed or

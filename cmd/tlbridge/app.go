@@ -25,6 +25,7 @@ import (
 	"github.com/tlbridge/tlbridge/bridge"
 	"github.com/tlbridge/tlbridge/bridge/publish"
 	"github.com/tlbridge/tlbridge/internal/buildinfo"
+	"github.com/tlbridge/tlbridge/internal/retry"
 	"github.com/tlbridge/tlbridge/poller"
 	"github.com/tlbridge/tlbridge/schemas"
 )
@@ -246,7 +247,7 @@ func (a *app) startPublisher(bgCtx context.Context, metrics *bridge.Metrics) err
 // their events until the stream is there.
 func (a *app) setUpStream(ctx context.Context, js jetstream.JetStream) {
 	cfg := publish.StreamConfig{Name: a.cfg.StreamName, Subjects: []string{publish.StreamSubject(a.cfg.SubjectPrefix)}}
-	wait, failures := 250*time.Millisecond, 0
+	bo, failures := retry.Backoff{Min: 250 * time.Millisecond, Max: 10 * time.Second}, 0
 	for {
 		attemptCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		var err error
@@ -271,14 +272,9 @@ func (a *app) setUpStream(ctx context.Context, js jetstream.JetStream) {
 		if failures++; failures == 1 {
 			a.log.Warn("stream not ready; retrying", zap.String("stream", cfg.Name), zap.Error(err))
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !retry.Sleep(ctx, retry.SystemClock(), bo.Delay(failures-1)) {
 			return
-		case <-t.C:
 		}
-		wait = min(2*wait, 10*time.Second)
 	}
 }
 
@@ -286,7 +282,6 @@ func (a *app) startManager(metrics *bridge.Metrics) error {
 	p, err := poller.New(poller.Config{
 		APIBase:   a.cfg.APIBase,
 		AllowList: a.cfg.AllowList(),
-		Interval:  a.cfg.PollInterval,
 		MaxRPS:    a.cfg.MaxStatusRPS,
 		// Room for every watch, and for the ones winding down.
 		MaxTracked: a.cfg.MaxWatches + a.cfg.MaxWatches/4 + 64,

@@ -1,12 +1,9 @@
-package poller
+package retry
 
-import (
-	"context"
-	"time"
-)
+import "time"
 
-// Clock is the time source of a Poller: waits between requests, backoff
-// and poll intervals all go through it, so tests can drive time.
+// Clock is a source of time: waits and timestamps go through it, so tests
+// can drive time (see retrytest.Clock).
 type Clock interface {
 	// Now returns the current time.
 	Now() time.Time
@@ -14,7 +11,7 @@ type Clock interface {
 	NewTimer(d time.Duration) Timer
 }
 
-// Timer is the part of *time.Timer a Poller uses.
+// Timer is the part of *time.Timer a Clock's user needs.
 type Timer interface {
 	// C returns the channel the timer fires on.
 	C() <-chan time.Time
@@ -30,6 +27,9 @@ var (
 // SystemClock returns the Clock of real time, the one a nil Clock means.
 func SystemClock() Clock { return realClock{} }
 
+// Since returns the time elapsed on c since t.
+func Since(c Clock, t time.Time) time.Duration { return c.Now().Sub(t) }
+
 type realClock struct{}
 
 func (realClock) Now() time.Time { return time.Now() }
@@ -40,18 +40,3 @@ type realTimer struct{ t *time.Timer }
 
 func (r realTimer) C() <-chan time.Time { return r.t.C }
 func (r realTimer) Stop() bool          { return r.t.Stop() }
-
-// sleep waits d on c, returning false early when ctx ends first.
-func sleep(ctx context.Context, c Clock, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := c.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C():
-		return true
-	}
-}
