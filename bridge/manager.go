@@ -33,7 +33,7 @@ type ManagerConfig struct {
 	// Instance names this bridge; events carry source "tlbridge/<Instance>".
 	Instance string
 	// PollInterval is the poll period while the stream is down; default
-	// poller.DefaultInterval.
+	// DefaultPollInterval.
 	PollInterval time.Duration
 	// WatchTTL bounds a watch; default 24h, then watch.expired is emitted.
 	WatchTTL time.Duration
@@ -67,6 +67,11 @@ type ManagerConfig struct {
 }
 
 const finishedMemory = 4096
+
+// DefaultPollInterval is how often a worker polls while its update
+// stream is down: the status endpoint's limit allows more, but a status
+// every 2 s is news enough.
+const DefaultPollInterval = 2 * time.Second
 
 // Manager owns the watches: one worker per Assembly, at most MaxWatches.
 // Its methods are safe for concurrent use.
@@ -111,7 +116,7 @@ func setManagerDefaults(c *ManagerConfig) {
 		c.Prefix = schemas.DefaultPrefix
 	}
 	if c.PollInterval <= 0 {
-		c.PollInterval = poller.DefaultInterval
+		c.PollInterval = DefaultPollInterval
 	}
 	if c.WatchTTL <= 0 {
 		c.WatchTTL = 24 * time.Hour

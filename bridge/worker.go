@@ -10,6 +10,7 @@ import (
 
 	"github.com/tlbridge/tlbridge/bridge/normalize"
 	"github.com/tlbridge/tlbridge/bridge/publish"
+	"github.com/tlbridge/tlbridge/internal/retry"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/poller"
 	"github.com/tlbridge/tlbridge/schemas"
@@ -20,7 +21,7 @@ import (
 type workerEnv struct {
 	poller        *poller.Poller
 	publisher     publish.Publisher
-	clock         poller.Clock
+	clock         retry.Clock
 	metrics       *Metrics
 	log           *zap.Logger
 	pollInterval  time.Duration

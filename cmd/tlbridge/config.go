@@ -87,7 +87,7 @@ func defaultConfig() Config {
 		ManageStream:     true,
 		APIBase:          transloadit.DefaultAPIBase,
 		AllowedHosts:     []string{"transloadit.com"},
-		PollInterval:     poller.DefaultInterval,
+		PollInterval:     bridge.DefaultPollInterval,
 		MaxStatusRPS:     2,
 		MaxWatches:       10000,
 		WatchTTL:         24 * time.Hour,
