@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/tlbridge/tlbridge/internal/transloadit"
+	"github.com/tlbridge/tlbridge/schemas"
 )
 
 // envPrefix is prepended to every configuration variable.
@@ -194,6 +195,8 @@ func (c Config) validateNATS() error {
 	case c.SubjectPrefix == "" || strings.ContainsAny(c.SubjectPrefix, " \t\r\n*>") ||
 		strings.HasPrefix(c.SubjectPrefix, ".") || strings.HasSuffix(c.SubjectPrefix, "."):
 		return configErr("SUBJECT_PREFIX", fmt.Sprintf("invalid subject prefix %q", c.SubjectPrefix))
+	case len(c.SubjectPrefix) > schemas.MaxPrefixLen:
+		return configErr("SUBJECT_PREFIX", fmt.Sprintf("subject prefix is %d bytes; at most %d", len(c.SubjectPrefix), schemas.MaxPrefixLen))
 	case c.Jetstream && (c.StreamName == "" || strings.ContainsAny(c.StreamName, " \t\r\n.*>/\\")):
 		return configErr("STREAM_NAME", fmt.Sprintf("invalid stream name %q", c.StreamName))
 	}

@@ -181,6 +181,7 @@ func TestLoadConfigErrors(t *testing.T) {
 			`config: TLBRIDGE_NATS_CREDS: give only one of TLBRIDGE_NATS_CREDS, TLBRIDGE_NATS_NKEY_SEED, TLBRIDGE_NATS_USER, TLBRIDGE_NATS_TOKEN`},
 		{"prefix wildcard", map[string]string{"TLBRIDGE_SUBJECT_PREFIX": "a.>"}, `config: TLBRIDGE_SUBJECT_PREFIX: invalid subject prefix "a.>"`},
 		{"prefix empty", map[string]string{"TLBRIDGE_SUBJECT_PREFIX": ""}, `config: TLBRIDGE_SUBJECT_PREFIX: invalid subject prefix ""`},
+		{"prefix too long", map[string]string{"TLBRIDGE_SUBJECT_PREFIX": strings.Repeat("p", 129)}, `config: TLBRIDGE_SUBJECT_PREFIX: subject prefix is 129 bytes; at most 128`},
 		{"stream name", map[string]string{"TLBRIDGE_STREAM_NAME": "A.B"}, `config: TLBRIDGE_STREAM_NAME: invalid stream name "A.B"`},
 		{"nats url list", map[string]string{"TLBRIDGE_NATS_URL": "nats://a:4222,,nats://b:4222"}, `config: TLBRIDGE_NATS_URL: empty URL in "nats://a:4222,,nats://b:4222"`},
 		{"allowed hosts empty", map[string]string{"TLBRIDGE_ALLOWED_HOSTS": ""}, `config: TLBRIDGE_ALLOWED_HOSTS: invalid host list ""`},
