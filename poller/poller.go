@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -139,8 +138,9 @@ func (p *Poller) Forget(id string) {
 }
 
 // hosts validates t and returns the status URLs to try: the machine URL
-// first when there is one, the APIBase URL last. Nothing is dialled for a
-// Target that fails.
+// first when there is one, the APIBase URL last. The machine URL must have
+// the shape of an assembly_ssl_url (AllowList.CheckStatusURL), the check
+// intake makes too. Nothing is dialled for a Target that fails.
 func (p *Poller) hosts(t Target) ([]string, error) {
 	if err := transloadit.CheckAssemblyID(t.AssemblyID); err != nil {
 		return nil, fmt.Errorf("poll: %w", err)
@@ -152,13 +152,9 @@ func (p *Poller) hosts(t Target) ([]string, error) {
 	if t.StatusURL == "" || t.StatusURL == base {
 		return []string{base}, nil
 	}
-	u, err := p.cfg.AllowList.Check(t.StatusURL)
+	u, _, err := p.cfg.AllowList.CheckStatusURL(t.StatusURL, t.AssemblyID)
 	if err != nil {
 		return nil, fmt.Errorf("poll: status url: %w", err)
-	}
-	if !strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/assemblies/"+t.AssemblyID) {
-		return nil, fmt.Errorf("poll: status url: %w: path %q is not /assemblies/%s",
-			transloadit.ErrURLNotAllowed, shorten(u.Path), t.AssemblyID)
 	}
 	return []string{u.String(), base}, nil
 }

@@ -24,21 +24,25 @@ import (
 // and is safe for concurrent use; each Run opens its own stream.
 type Client struct {
 	cfg  Config
+	id   string       // the Assembly the URL names
 	http *http.Client // the caller's client; never used directly, see httpClient
 }
 
 // NewClient checks cfg and returns a Client. It makes no request. A URL
-// outside cfg.AllowList gives an error wrapping
+// that is not an update stream URL inside cfg.AllowList
+// (transloadit.AllowList.CheckStreamURL), or that names another Assembly
+// than cfg.AssemblyID, gives an error wrapping
 // transloadit.ErrURLNotAllowed; an out-of-range field one wrapping
 // [ErrInvalidConfig].
 func NewClient(cfg Config) (*Client, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	if _, err := cfg.AllowList.Check(cfg.URL); err != nil {
+	_, id, err := cfg.AllowList.CheckStreamURL(cfg.URL, cfg.AssemblyID)
+	if err != nil {
 		return nil, fmt.Errorf("stream: %w", err)
 	}
-	c := &Client{cfg: cfg.withDefaults(), http: cfg.HTTPClient}
+	c := &Client{cfg: cfg.withDefaults(), id: id, http: cfg.HTTPClient}
 	if c.http == nil {
 		c.http = &http.Client{}
 	}
@@ -237,15 +241,15 @@ func (c *Client) decode(ev *sse.Event) Update {
 
 // httpClient returns a per-attempt copy of the caller's client whose
 // transport reports bytes to wd, without an overall Timeout (it would cut
-// every long stream), and that follows redirects only inside the allow
-// list.
+// every long stream), and that follows redirects only to this Assembly's
+// stream URL inside the allow list.
 func (c *Client) httpClient(wd *watchdog) *http.Client {
 	hc := *c.http
 	hc.Timeout = 0
 	hc.Transport = &watchedTransport{base: c.http.Transport, wd: wd}
 	next := c.http.CheckRedirect
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if _, err := c.cfg.AllowList.Check(req.URL.String()); err != nil {
+		if _, _, err := c.cfg.AllowList.CheckStreamURL(req.URL.String(), c.id); err != nil {
 			return fmt.Errorf("stream: redirect: %w", err)
 		}
 		if next != nil {

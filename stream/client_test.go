@@ -41,7 +41,7 @@ func TestNewClientRejects(t *testing.T) {
 }
 
 func TestRunNilHandler(t *testing.T) {
-	c, err := stream.NewClient(stream.Config{URL: "http://127.0.0.1:1/", AllowList: loopback})
+	c, err := stream.NewClient(stream.Config{URL: "http://127.0.0.1:1" + streamPath, AllowList: loopback})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,10 +22,13 @@ const (
 // means its default.
 type Config struct {
 	// URL is the Assembly's update stream URL (Status.StreamURL). Required;
-	// it must pass AllowList.
+	// it must be an update stream URL AllowList admits
+	// (AllowList.CheckStreamURL).
 	URL string
+	// AssemblyID, if set, is the Assembly the URL must name. If empty, any.
+	AssemblyID string
 	// AllowList decides which hosts may be connected to. Redirects are
-	// checked against it too.
+	// checked against it too, and must lead to the same Assembly's stream.
 	AllowList transloadit.AllowList
 	// HTTPClient sends the requests. If nil, a client on
 	// http.DefaultTransport. Its Timeout is ignored: a stream lives as long
