@@ -72,7 +72,7 @@ func New(cfg Config) (*Poller, error) {
 	}
 	return &Poller{
 		cfg:     cfg,
-		client:  httpClient(cfg.HTTPClient, cfg.RequestTimeout),
+		client:  httpClient(cfg.HTTPClient, cfg.RequestTimeout, cfg.AllowList),
 		clock:   cfg.Clock,
 		log:     cfg.Logger,
 		spacing: time.Duration(float64(time.Second) / cfg.MaxRPS),
@@ -87,14 +87,15 @@ func New(cfg Config) (*Poller, error) {
 // ErrAssemblyNotFound, ErrBodyTooLarge, ErrMalformed, a *StatusError,
 // ErrRetriesExhausted, errors wrapping transloadit.ErrURLNotAllowed or
 // transloadit.ErrInvalidAssemblyID (no request made), ErrTooManyAssemblies,
-// or the context's error.
+// or the context's error. Those that asking again will not fix also
+// match ErrPermanent.
 //
 // Concurrent calls for one Assembly share a request, and may receive the
 // same *Status: callers must treat it as read-only.
 func (p *Poller) Fetch(ctx context.Context, t Target) (*transloadit.Status, error) {
 	hosts, err := p.hosts(t)
 	if err != nil {
-		return nil, err
+		return nil, permanent(err)
 	}
 	called := p.clock.Now()
 	for {

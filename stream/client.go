@@ -16,6 +16,7 @@ import (
 	"gopkg.in/cenkalti/backoff.v1"
 
 	"github.com/tlbridge/tlbridge/internal/buildinfo"
+	"github.com/tlbridge/tlbridge/internal/dialguard"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 )
 
@@ -44,7 +45,7 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	c := &Client{cfg: cfg.withDefaults(), id: id, http: cfg.HTTPClient}
 	if c.http == nil {
-		c.http = &http.Client{}
+		c.http = &http.Client{Transport: dialguard.New(cfg.AllowList.HostSuffixes).Transport()}
 	}
 	return c, nil
 }
@@ -69,6 +70,8 @@ func NewClient(cfg Config) (*Client, error) {
 //     the stream (a 4xx other than 408/429, or 204), after one request;
 //   - an error wrapping transloadit.ErrURLNotAllowed when a redirect
 //     leads off the allow list;
+//   - an error wrapping dialguard.ErrRefused when the host resolves to an
+//     address the allow list does not admit (loopback, private, ...);
 //   - an error wrapping [ErrGaveUp] and the last failure after
 //     MaxAttempts consecutive failed connection attempts.
 //
@@ -91,7 +94,8 @@ func (c *Client) Run(ctx context.Context, handle func(Update)) error {
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case errors.Is(res.err, ErrEventTooLarge), errors.Is(res.err, ErrStreamRefused),
-			errors.Is(res.err, transloadit.ErrURLNotAllowed): // a redirect off the allow list
+			errors.Is(res.err, transloadit.ErrURLNotAllowed), // a redirect off the allow list
+			errors.Is(res.err, dialguard.ErrRefused): // the host resolved to a refused address
 			log.Warn("stream ended", zap.Error(res.err))
 			return res.err
 		}

@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/tlbridge/tlbridge/internal/dialguard"
+	"github.com/tlbridge/tlbridge/internal/testnet"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/stream"
 )
@@ -471,4 +474,24 @@ func TestCancel(t *testing.T) {
 			t.Fatalf("Run = %v; want context.Canceled", err)
 		}
 	})
+}
+
+// TestRefusedAtDial: without an HTTPClient the client dials through
+// dialguard, so an address refused at dial time (a name that resolves to
+// loopback or private space) ends Run at once, without a request and
+// without reconnecting.
+func TestRefusedAtDial(t *testing.T) {
+	verifyNoLeaks(t)
+	srv := newServer(t, func(int, http.ResponseWriter, *http.Request) {})
+	refuse := errors.New("refused by the test")
+	dialguard.RestrictAll(func(netip.Addr) error { return refuse })
+	t.Cleanup(func() { dialguard.RestrictAll(testnet.LoopbackOnly) })
+	var got recorder
+	err := runClient(t, testConfig(t, srv.URL), &got)
+	if !errors.Is(err, dialguard.ErrRefused) || !errors.Is(err, refuse) {
+		t.Fatalf("Run = %v; want dialguard.ErrRefused", err)
+	}
+	if n := srv.requests(); n != 0 || got.conns() != 0 {
+		t.Errorf("requests = %d, connects = %d; want 0 and 0", n, got.conns())
+	}
 }

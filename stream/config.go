@@ -30,9 +30,11 @@ type Config struct {
 	// AllowList decides which hosts may be connected to. Redirects are
 	// checked against it too, and must lead to the same Assembly's stream.
 	AllowList transloadit.AllowList
-	// HTTPClient sends the requests. If nil, a client on
-	// http.DefaultTransport. Its Timeout is ignored: a stream lives as long
-	// as its Assembly, and IdleTimeout bounds silence instead.
+	// HTTPClient sends the requests. If nil, a client on the dialguard
+	// transport for AllowList, which refuses loopback, private and other
+	// special addresses at dial time unless the allow list names them.
+	// A caller's client is used as it is. Its Timeout is ignored: a stream
+	// lives as long as its Assembly, and IdleTimeout bounds silence instead.
 	HTTPClient *http.Client
 	// MaxEventSize bounds one event, counted from its first byte through
 	// the blank line that ends it. Default 16 MiB. A larger event ends Run
