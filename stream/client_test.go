@@ -495,3 +495,25 @@ func TestRefusedAtDial(t *testing.T) {
 		t.Errorf("requests = %d, connects = %d; want 0 and 0", n, got.conns())
 	}
 }
+
+// TestDefaultEventBound: without MaxEventSize an event of 3 MiB is refused
+// (the default bound is 2 MiB), so twenty hostile streams cannot hold
+// hundreds of megabytes.
+func TestDefaultEventBound(t *testing.T) {
+	verifyNoLeaks(t)
+	if stream.DefaultMaxEventSize != 2<<20 {
+		t.Errorf("DefaultMaxEventSize = %d; want 2 MiB", stream.DefaultMaxEventSize)
+	}
+	srv := newServer(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		startStream(w)
+		send(w, "event: assembly_upload_finished\ndata: {\"id\":\"b\",\"name\":\""+strings.Repeat("x", 3<<20)+"\"}\n\n")
+		send(w, "data: assembly_finished\n\n")
+	})
+	var got recorder
+	if err := runClient(t, testConfig(t, srv.URL), &got); !errors.Is(err, stream.ErrEventTooLarge) {
+		t.Fatalf("Run = %v; want ErrEventTooLarge", err)
+	}
+	if n := srv.requests(); n != 1 {
+		t.Errorf("requests = %d; want 1 (no reconnect)", n)
+	}
+}

@@ -12,7 +12,7 @@ import (
 
 // Defaults of [Config].
 const (
-	DefaultMaxEventSize = 16 << 20
+	DefaultMaxEventSize = 2 << 20
 	DefaultMinBackoff   = 500 * time.Millisecond
 	DefaultMaxBackoff   = 30 * time.Second
 	DefaultIdleTimeout  = 90 * time.Second
@@ -37,8 +37,10 @@ type Config struct {
 	// lives as long as its Assembly, and IdleTimeout bounds silence instead.
 	HTTPClient *http.Client
 	// MaxEventSize bounds one event, counted from its first byte through
-	// the blank line that ends it. Default 16 MiB. A larger event ends Run
-	// with ErrEventTooLarge.
+	// the blank line that ends it, and so the memory one stream holds.
+	// Default 2 MiB: a status with 1,000 results is about 1 MB, and an
+	// update carries one upload or result. A larger event ends Run with
+	// ErrEventTooLarge, and the caller polls instead.
 	MaxEventSize int
 	// MinBackoff and MaxBackoff bound the wait between connection
 	// attempts: exponential from MinBackoff, capped at MaxBackoff, with

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/schemas"
+	"github.com/tlbridge/tlbridge/stream"
 )
 
 // envPrefix is prepended to every configuration variable.
@@ -27,6 +28,13 @@ const envPrefix = "TLBRIDGE"
 // accept: Transloadit refuses a 4th request inside any sliding second, so
 // the limit keeps a margin under 3/s.
 const maxStatusRPSLimit = 2.5
+
+// Bounds of MAX_EVENT_BYTES: below 64 KiB ordinary results would switch
+// streams to polling; above 64 MiB a few streams could exhaust memory.
+const (
+	minEventBytes = 64 << 10
+	maxEventBytes = 64 << 20
+)
 
 // errConfig marks a configuration error: the process exits with code 2.
 var errConfig = errors.New("config")
@@ -72,6 +80,7 @@ type Config struct {
 	// orchestrator's grace period (30 s on Kubernetes by default).
 	ShutdownTimeout time.Duration `split_words:"true" desc:"bound on graceful shutdown (in-flight publishes, NATS drain)"`
 	DisableStream   bool          `split_words:"true" desc:"never open update streams (SSE); poll only"`
+	MaxEventBytes   int           `split_words:"true" desc:"bound on one update stream (SSE) event, in bytes; a larger one switches the Assembly to polling"`
 }
 
 // defaultConfig returns the configuration used for every variable that is
@@ -93,6 +102,7 @@ func defaultConfig() Config {
 		LogLevel:        "info",
 		LogFormat:       "json",
 		ShutdownTimeout: 20 * time.Second,
+		MaxEventBytes:   stream.DefaultMaxEventSize,
 	}
 }
 
@@ -268,6 +278,8 @@ func (c Config) validateLimits() error {
 		return configErr("WATCH_TTL", fmt.Sprintf("must be positive, got %s", c.WatchTTL))
 	case c.ShutdownTimeout <= 0:
 		return configErr("SHUTDOWN_TIMEOUT", fmt.Sprintf("must be positive, got %s", c.ShutdownTimeout))
+	case c.MaxEventBytes < minEventBytes || c.MaxEventBytes > maxEventBytes:
+		return configErr("MAX_EVENT_BYTES", fmt.Sprintf("%d out of range [%d, %d]", c.MaxEventBytes, minEventBytes, maxEventBytes))
 	case c.HTTPAddr == "":
 		return configErr("HTTP_ADDR", "must not be empty")
 	case c.NatsURL == "" && c.DataDir == "":

@@ -21,7 +21,7 @@ var documentedVars = []string{
 	"NATS_TLS_CA", "NATS_TLS_CERT", "NATS_TLS_KEY", "SUBJECT_PREFIX", "JETSTREAM", "STREAM_NAME",
 	"MANAGE_STREAM", "API_BASE", "ALLOWED_HOSTS", "ALLOW_HTTP", "POLL_INTERVAL", "MAX_STATUS_RPS",
 	"MAX_WATCHES", "WATCH_TTL", "HTTP_ADDR", "HTTP_TOKEN", "AUTH_KEY", "AUTH_SECRET", "INSTANCE",
-	"DATA_DIR", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "DISABLE_STREAM",
+	"DATA_DIR", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "DISABLE_STREAM", "MAX_EVENT_BYTES",
 }
 
 // clearConfigEnv unsets every configuration variable, prefixed and not,
@@ -108,6 +108,7 @@ func TestLoadConfigEveryVariable(t *testing.T) {
 		"TLBRIDGE_LOG_FORMAT":       "console",
 		"TLBRIDGE_SHUTDOWN_TIMEOUT": "5s",
 		"TLBRIDGE_DISABLE_STREAM":   "true",
+		"TLBRIDGE_MAX_EVENT_BYTES":  "1048576",
 	})
 	got, err := loadConfig()
 	if err != nil {
@@ -122,7 +123,7 @@ func TestLoadConfigEveryVariable(t *testing.T) {
 		PollInterval: 750 * time.Millisecond, MaxStatusRPS: 2.5, MaxWatches: 7, WatchTTL: 90 * time.Minute,
 		HTTPAddr: "127.0.0.1:9090", HTTPToken: "ht", AuthKey: "key", AuthSecret: "sec", Instance: "pod-1",
 		DataDir: "/data", LogLevel: "debug", LogFormat: "console", ShutdownTimeout: 5 * time.Second,
-		DisableStream: true,
+		DisableStream: true, MaxEventBytes: 1 << 20,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("loadConfig() =\n%#v\nwant\n%#v", got, want)
@@ -172,6 +173,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"watches zero", map[string]string{"TLBRIDGE_MAX_WATCHES": "0"}, `config: TLBRIDGE_MAX_WATCHES: must be positive, got 0`},
 		{"shutdown zero", map[string]string{"TLBRIDGE_SHUTDOWN_TIMEOUT": "0s"}, `config: TLBRIDGE_SHUTDOWN_TIMEOUT: must be positive, got 0s`},
 		{"http addr", map[string]string{"TLBRIDGE_HTTP_ADDR": ""}, `config: TLBRIDGE_HTTP_ADDR: must not be empty`},
+		{"event bound too small", map[string]string{"TLBRIDGE_MAX_EVENT_BYTES": "1000"}, `config: TLBRIDGE_MAX_EVENT_BYTES: 1000 out of range [65536, 67108864]`},
+		{"event bound too large", map[string]string{"TLBRIDGE_MAX_EVENT_BYTES": "1000000000"}, `config: TLBRIDGE_MAX_EVENT_BYTES: 1000000000 out of range [65536, 67108864]`},
 		{"log level", map[string]string{"TLBRIDGE_LOG_LEVEL": "loud"}, `config: TLBRIDGE_LOG_LEVEL: invalid level "loud" (want debug, info, warn or error)`},
 		{"log format", map[string]string{"TLBRIDGE_LOG_FORMAT": "xml"}, `config: TLBRIDGE_LOG_FORMAT: invalid format "xml" (want json or console)`},
 		{"tls cert without key", map[string]string{"TLBRIDGE_NATS_TLS_CERT": "c.pem"}, `config: TLBRIDGE_NATS_TLS_CERT: set together with TLBRIDGE_NATS_TLS_KEY`},
