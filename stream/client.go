@@ -94,8 +94,9 @@ func (c *Client) Run(ctx context.Context, handle func(Update)) error {
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case errors.Is(res.err, ErrEventTooLarge), errors.Is(res.err, ErrStreamRefused),
-			errors.Is(res.err, transloadit.ErrURLNotAllowed), // a redirect off the allow list
-			errors.Is(res.err, dialguard.ErrRefused): // the host resolved to a refused address
+			// A redirect off the allow list, or a host that resolved to
+			// a refused address: the next attempt would end the same.
+			errors.Is(res.err, transloadit.ErrURLNotAllowed), errors.Is(res.err, dialguard.ErrRefused):
 			log.Warn("stream ended", zap.Error(res.err))
 			return res.err
 		}
