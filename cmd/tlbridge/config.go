@@ -16,6 +16,7 @@ import (
 	"github.com/kelseyhightower/envconfig"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/tlbridge/tlbridge/internal/redact"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/schemas"
 	"github.com/tlbridge/tlbridge/stream"
@@ -211,10 +212,50 @@ func (c Config) validateNATS() error {
 		return configErr("STREAM_NAME", fmt.Sprintf("invalid stream name %q", c.StreamName))
 	}
 	if c.NatsURL != "" {
-		for _, u := range strings.Split(c.NatsURL, ",") {
-			if strings.TrimSpace(u) == "" {
-				return configErr("NATS_URL", fmt.Sprintf("empty URL in %q", c.NatsURL))
-			}
+		if err := checkNatsURLs(c.NatsURL); err != nil {
+			return configErr("NATS_URL", err.Error())
+		}
+	}
+	return nil
+}
+
+// natsSchemes are the URL schemes nats.go dials. Anything else (http://
+// for instance) would be accepted by the client and retried forever.
+var natsSchemes = map[string]bool{"nats": true, "tls": true, "ws": true, "wss": true}
+
+// checkNatsURLs validates a comma-separated NATS_URL. Its messages show
+// the URLs redacted: a URL that fails to parse is the one most likely to
+// carry a mistyped password.
+func checkNatsURLs(list string) error {
+	for _, raw := range strings.Split(list, ",") {
+		raw = strings.TrimSpace(raw)
+		if raw == "" {
+			return fmt.Errorf("empty URL in %q", redact.Text(list))
+		}
+		if err := checkNatsURL(raw); err != nil {
+			return fmt.Errorf("%q: %s", redact.URL(raw), err)
+		}
+	}
+	return nil
+}
+
+func checkNatsURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL itself
+		}
+		return fmt.Errorf("invalid URL: %s", redact.Text(err.Error()))
+	}
+	switch {
+	case !natsSchemes[u.Scheme]:
+		return errors.New("scheme must be nats, tls, ws or wss")
+	case u.Hostname() == "":
+		return errors.New("no host")
+	case u.Port() != "":
+		if p, err := strconv.Atoi(u.Port()); err != nil || p < 1 || p > 65535 {
+			return fmt.Errorf("invalid port %q", u.Port())
 		}
 	}
 	return nil
@@ -323,30 +364,10 @@ func (c Config) Redacted() Config {
 	r.AllowedHosts = append([]string(nil), c.AllowedHosts...)
 	urls := strings.Split(c.NatsURL, ",")
 	for i, raw := range urls {
-		urls[i] = redactURL(strings.TrimSpace(raw))
+		urls[i] = redact.URL(strings.TrimSpace(raw))
 	}
 	r.NatsURL = strings.Join(urls, ",")
 	return r
-}
-
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		if strings.Contains(raw, "@") {
-			return redactedText
-		}
-		return raw
-	}
-	if u.User == nil {
-		return raw
-	}
-	if _, hasPass := u.User.Password(); hasPass {
-		u.User = url.UserPassword(u.User.Username(), redactedText)
-	} else {
-		// A lone user-info part is a token (nats://token@host).
-		u.User = url.User(redactedText)
-	}
-	return u.String()
 }
 
 // String formats the redacted configuration, so %v and %+v cannot leak a

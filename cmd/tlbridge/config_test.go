@@ -187,6 +187,15 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"prefix too long", map[string]string{"TLBRIDGE_SUBJECT_PREFIX": strings.Repeat("p", 129)}, `config: TLBRIDGE_SUBJECT_PREFIX: subject prefix is 129 bytes; at most 128`},
 		{"stream name", map[string]string{"TLBRIDGE_STREAM_NAME": "A.B"}, `config: TLBRIDGE_STREAM_NAME: invalid stream name "A.B"`},
 		{"nats url list", map[string]string{"TLBRIDGE_NATS_URL": "nats://a:4222,,nats://b:4222"}, `config: TLBRIDGE_NATS_URL: empty URL in "nats://a:4222,,nats://b:4222"`},
+		{"nats url http", map[string]string{"TLBRIDGE_NATS_URL": "http://x:4222"}, `config: TLBRIDGE_NATS_URL: "http://x:4222": scheme must be nats, tls, ws or wss`},
+		{"nats url without scheme", map[string]string{"TLBRIDGE_NATS_URL": "nats-1:4222"}, `config: TLBRIDGE_NATS_URL: "nats-1:4222": scheme must be nats, tls, ws or wss`},
+		{"nats url port out of range", map[string]string{"TLBRIDGE_NATS_URL": "nats://u:hunter2@h:99999"}, `config: TLBRIDGE_NATS_URL: "nats://u:%5Bredacted%5D@h:99999": invalid port "99999"`},
+		{"nats url no host", map[string]string{"TLBRIDGE_NATS_URL": "tls://:4222"}, `config: TLBRIDGE_NATS_URL: "tls://:4222": no host`},
+		{"nats url second of two", map[string]string{"TLBRIDGE_NATS_URL": "nats://a:4222,ws2://b"}, `config: TLBRIDGE_NATS_URL: "ws2://b": scheme must be nats, tls, ws or wss`},
+		{"nats url unparsable userinfo", map[string]string{"TLBRIDGE_NATS_URL": "nats://bridge:Pa55w0rd SECRET@127.0.0.1:24223"},
+			`config: TLBRIDGE_NATS_URL: "nats://[redacted]@127.0.0.1:24223": invalid URL: net/url: invalid userinfo`},
+		{"nats url bad port", map[string]string{"TLBRIDGE_NATS_URL": "nats://bridge:Pa55w0rd@127.0.0.1:x"},
+			`config: TLBRIDGE_NATS_URL: "nats://[redacted]@127.0.0.1:x": invalid URL: invalid port ":x" after host`},
 		{"allowed hosts empty", map[string]string{"TLBRIDGE_ALLOWED_HOSTS": ""}, `config: TLBRIDGE_ALLOWED_HOSTS: invalid host list ""`},
 		{"api base not a URL", map[string]string{"TLBRIDGE_API_BASE": "api2.transloadit.com"}, `config: TLBRIDGE_API_BASE: invalid URL "api2.transloadit.com"`},
 		{"api base http", map[string]string{"TLBRIDGE_API_BASE": "http://api2.transloadit.com"},
@@ -232,6 +241,50 @@ func TestLoadConfigNoUnprefixedFallback(t *testing.T) {
 	want.Instance = defaultInstance()
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("loadConfig() = %+v; want the defaults %+v", got, want)
+	}
+}
+
+// TestRunBadNatsURLKeepsSecrets runs the commands with NATS URLs that
+// carry a password and are broken in ways that make them fail to parse or
+// dial: each stops at start with the configuration exit code, and the
+// password appears nowhere in the output.
+func TestRunBadNatsURLKeepsSecrets(t *testing.T) {
+	for _, raw := range []string{
+		"nats://bridge:Pa55w0rd SECRET@127.0.0.1:24223",
+		"nats://bridge:Pa55w0rdSECRET@127.0.0.1:x",
+		"nats://bridge:Pa55w0rdSECRET@127.0.0.1:99999",
+		"nats://bridge:Pa55w0rdSECRET@[::1",
+		"http://bridge:Pa55w0rdSECRET@127.0.0.1:4222",
+		"nats://127.0.0.1:4222, bridge:Pa55w0rd SECRET@127.0.0.1",
+	} {
+		for _, cmd := range []string{"serve", "watch"} {
+			t.Run(cmd+" "+raw, func(t *testing.T) {
+				clearConfigEnv(t)
+				t.Setenv("TLBRIDGE_NATS_URL", raw)
+				t.Setenv("TLBRIDGE_HTTP_ADDR", "127.0.0.1:0")
+				t.Setenv("TLBRIDGE_DATA_DIR", t.TempDir())
+				args := []string{cmd}
+				if cmd == "watch" {
+					args = append(args, strings.Repeat("a", 32))
+				}
+				ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+				defer cancel()
+				var stdout, stderr bytes.Buffer
+				code := run(ctx, args, &stdout, &stderr)
+				if code != exitUsage {
+					t.Errorf("run(%q) = %d; want %d; stderr %s", args, code, exitUsage, stderr.String())
+				}
+				out := stdout.String() + stderr.String()
+				for _, secret := range []string{"Pa55w0rd", "SECRET"} {
+					if strings.Contains(out, secret) {
+						t.Errorf("output holds %q: %s", secret, out)
+					}
+				}
+				if !strings.Contains(stderr.String(), "TLBRIDGE_NATS_URL") {
+					t.Errorf("stderr %q does not name TLBRIDGE_NATS_URL", stderr.String())
+				}
+			})
+		}
 	}
 }
 
