@@ -26,9 +26,8 @@
 //     address is checked at dial time (internal/dialguard).
 //   - Refusals that retrying cannot change (4xx other than 408/429, 204,
 //     an address refused at dial time) end Run after one attempt; an event
-//     larger than Config.MaxEventSize (default 2 MiB)
-//     ends Run without a reconnect (which would only replay the stream up to
-//     the same event).
+//     larger than Config.MaxEventSize (default 2 MiB) ends Run without a
+//     reconnect (which would only replay the stream up to the same event).
 //   - The SSE id (upstream: the Assembly ID, stamped on every frame) is
 //     neither exposed nor sent back as Last-Event-ID, and updates are not
 //     deduplicated: after a reconnect the server may repeat some, so
