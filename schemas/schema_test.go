@@ -132,3 +132,34 @@ func TestValidateLongStep(t *testing.T) {
 		t.Errorf("Validate(step differing past the readable part) = %v; want a subject error", err)
 	}
 }
+
+// TestEnvelopeSubjectBound: the envelope schema states the subject bound
+// the Go code keeps, and refuses a longer subject.
+func TestEnvelopeSubjectBound(t *testing.T) {
+	b, err := fs.ReadFile(schemas.SchemaFiles(), schemas.EnvelopeSchemaFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Properties struct {
+			Subject struct {
+				MaxLength int `json:"maxLength"`
+			} `json:"subject"`
+		} `json:"properties"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.Properties.Subject.MaxLength; got != schemas.MaxSubjectLen {
+		t.Errorf("envelope subject maxLength = %d; want schemas.MaxSubjectLen %d", got, schemas.MaxSubjectLen)
+	}
+	ev := sampleEvent(schemas.TypeCompleted, samplePayloads()[schemas.TypeCompleted])
+	ev.Subject = strings.Repeat("p", schemas.MaxSubjectLen) + ".v1.assemblies." + sampleID + ".completed"
+	data, err := schemas.Encode(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := schematest.Validate(data); err == nil || !strings.Contains(err.Error(), "subject") {
+		t.Errorf("Validate(over-long subject) = %v; want a subject error", err)
+	}
+}
