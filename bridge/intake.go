@@ -1,13 +1,12 @@
 package bridge
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
 
+	"github.com/tlbridge/tlbridge/internal/strictjson"
 	"github.com/tlbridge/tlbridge/schemas"
 )
 
@@ -54,13 +53,10 @@ func DecodeWatchRequest(data []byte) (WatchRequest, error) {
 	if len(data) > maxWatchRequest {
 		return req, &WatchError{CodeTooLarge, "request larger than 64 KiB"}
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		return req, &WatchError{CodeInvalidRequest, "malformed request: " + err.Error()}
-	}
-	if dec.More() {
-		return req, &WatchError{CodeInvalidRequest, "trailing data after the request object"}
+	// Member names match exactly and once: {"Assembly_ID": ...} or a
+	// repeated key could make two readers of one request disagree.
+	if err := strictjson.Decode(data, &req); err != nil {
+		return WatchRequest{}, &WatchError{CodeInvalidRequest, "malformed request: " + err.Error()}
 	}
 	return req, nil
 }

@@ -51,6 +51,9 @@ type ManagerConfig struct {
 	PayloadLimit func() int
 	// DisableStream makes every watch poll only.
 	DisableStream bool
+	// MaxEventSize bounds one update stream event; 0 is the stream
+	// client's default. A larger event switches the watch to polling.
+	MaxEventSize int
 	// HTTPClient is used for update streams; nil means a default client.
 	HTTPClient *http.Client
 	// Clock drives the watches' timers (poll period, TTL, not-found grace);
@@ -104,7 +107,7 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 	m.env = &workerEnv{
 		poller: cfg.Poller, publisher: cfg.Publisher, clock: cfg.Clock, metrics: cfg.Metrics, log: cfg.Logger,
 		pollInterval: cfg.PollInterval, watchTTL: cfg.WatchTTL, notFoundGrace: cfg.NotFoundGrace,
-		disableStream: cfg.DisableStream, allowList: cfg.AllowList, httpClient: cfg.HTTPClient, onEvent: cfg.OnEvent,
+		disableStream: cfg.DisableStream, maxEventSize: cfg.MaxEventSize, allowList: cfg.AllowList, httpClient: cfg.HTTPClient, onEvent: cfg.OnEvent,
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.pubCtx, m.pubCancel = context.WithCancel(context.Background())

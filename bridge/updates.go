@@ -109,7 +109,8 @@ func (r *watchRun) startStream(ctx context.Context, st *transloadit.Status) (<-c
 		}
 	}
 	client, err := stream.NewClient(stream.Config{
-		URL: url, AllowList: r.env.allowList, HTTPClient: r.env.httpClient, Logger: r.w.log, Clock: r.env.clock,
+		URL: url, AssemblyID: r.w.id, AllowList: r.env.allowList, HTTPClient: r.env.httpClient,
+		Logger: r.w.log, Clock: r.env.clock, MaxEventSize: r.env.maxEventSize,
 		OnConnect:    func() { send(streamConnected{}) },
 		OnDisconnect: func(err error) { send(streamLost{err}) },
 	})

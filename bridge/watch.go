@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/tlbridge/tlbridge/internal/transloadit"
@@ -93,18 +94,23 @@ func (r WatchRequest) validate(allow transloadit.AllowList) error {
 	if !transloadit.ValidAssemblyID(r.AssemblyID) {
 		return &WatchError{CodeInvalidAssemblyID, "assembly_id must be 32 lower-case hex characters"}
 	}
-	for _, u := range []struct{ name, val string }{
-		{"assembly_ssl_url", r.AssemblySSLURL}, {"update_stream_url", r.UpdateStreamURL},
+	// The same checks the poller and the stream client make before they
+	// connect: a URL accepted here is one they fetch.
+	for _, u := range []struct {
+		name, val string
+		check     func(raw, id string) (*url.URL, string, error)
+	}{
+		{"assembly_ssl_url", r.AssemblySSLURL, allow.CheckStatusURL},
+		{"update_stream_url", r.UpdateStreamURL, allow.CheckStreamURL},
 	} {
 		if u.val == "" {
 			continue
 		}
-		if _, err := allow.Check(u.val); err != nil {
+		if _, _, err := u.check(u.val, r.AssemblyID); err != nil {
+			if errors.Is(err, transloadit.ErrURLWrongAssembly) {
+				return &WatchError{CodeInvalidRequest, u.name + " does not name assembly " + r.AssemblyID}
+			}
 			return &WatchError{CodeURLNotAllowed, fmt.Sprintf("%s: %v", u.name, err)}
-		}
-		id, err := transloadit.AssemblyIDFromURL(u.val)
-		if err != nil || id != r.AssemblyID {
-			return &WatchError{CodeInvalidRequest, u.name + " does not name assembly " + r.AssemblyID}
 		}
 	}
 	return nil

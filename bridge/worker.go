@@ -28,6 +28,7 @@ type workerEnv struct {
 	watchTTL      time.Duration
 	notFoundGrace time.Duration
 	disableStream bool
+	maxEventSize  int
 	allowList     transloadit.AllowList
 	httpClient    *http.Client
 	onEvent       func(ev schemas.Event, data []byte)

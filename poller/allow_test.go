@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tlbridge/tlbridge/internal/retry"
+	"github.com/tlbridge/tlbridge/internal/dialguard"
+	"github.com/tlbridge/tlbridge/internal/testnet"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/poller"
 )
@@ -32,7 +36,10 @@ func TestFetchRefusesDisallowedURLs(t *testing.T) {
 		{name: "http when only https is allowed", target: poller.Target{AssemblyID: testID, StatusURL: up.statusURL(testID)}, wantErr: transloadit.ErrURLNotAllowed},
 		{name: "user info", target: poller.Target{AssemblyID: testID, StatusURL: "http://user:pw@" + host + "/assemblies/" + testID}, allowHTTP: true, wantErr: transloadit.ErrURLNotAllowed},
 		{name: "another path", target: poller.Target{AssemblyID: testID, StatusURL: up.URL + "/admin?assembly=" + testID}, allowHTTP: true, wantErr: transloadit.ErrURLNotAllowed},
-		{name: "another assembly", target: poller.Target{AssemblyID: testID, StatusURL: up.statusURL(otherID)}, allowHTTP: true, wantErr: transloadit.ErrURLNotAllowed},
+		{name: "another assembly", target: poller.Target{AssemblyID: testID, StatusURL: up.statusURL(otherID)}, allowHTTP: true, wantErr: transloadit.ErrURLWrongAssembly},
+		{name: "deeper path ending in the id", target: poller.Target{AssemblyID: testID, StatusURL: up.URL + "/admin/delete/assemblies/" + testID}, allowHTTP: true, wantErr: transloadit.ErrURLShape},
+		{name: "status path with a query", target: poller.Target{AssemblyID: testID, StatusURL: up.statusURL(testID) + "?delete=1"}, allowHTTP: true, wantErr: transloadit.ErrURLShape},
+		{name: "status path with a fragment", target: poller.Target{AssemblyID: testID, StatusURL: up.statusURL(testID) + "#x"}, allowHTTP: true, wantErr: transloadit.ErrURLShape},
 		{name: "unparsable", target: poller.Target{AssemblyID: testID, StatusURL: "http://%zz/"}, allowHTTP: true, wantErr: transloadit.ErrURLNotAllowed},
 		{name: "invalid assembly id", target: poller.Target{AssemblyID: "../../admin"}, allowHTTP: true, wantErr: transloadit.ErrInvalidAssemblyID},
 		{name: "upper-case assembly id", target: poller.Target{AssemblyID: strings.ToUpper(testID)}, allowHTTP: true, wantErr: transloadit.ErrInvalidAssemblyID},
@@ -98,5 +105,32 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		if _, err := poller.New(cfg); err != nil {
 			t.Errorf("New(%+v) error = %v; want nil", cfg, err)
 		}
+	}
+}
+
+// TestFetchRefusedAtDial: without an HTTPClient the Poller dials through
+// dialguard, so an address refused at dial time (a name that resolves to
+// loopback or private space) ends the Fetch at once: no request, no
+// retry, an error wrapping dialguard.ErrRefused.
+func TestFetchRefusedAtDial(t *testing.T) {
+	up := newUpstream(t, sequence(reply(200, runningBody)))
+	refuse := errors.New("refused by the test")
+	dialguard.RestrictAll(func(netip.Addr) error { return refuse })
+	t.Cleanup(func() { dialguard.RestrictAll(testnet.LoopbackOnly) })
+	p, rec, _ := newPoller(t, up.URL, nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	st, err := p.Fetch(ctx, poller.Target{AssemblyID: testID})
+	if st != nil || !errors.Is(err, dialguard.ErrRefused) || !errors.Is(err, refuse) {
+		t.Fatalf("Fetch() = %v, %v; want dialguard.ErrRefused", st, err)
+	}
+	if !errors.Is(err, poller.ErrPermanent) {
+		t.Errorf("Fetch() = %v; want it to match ErrPermanent", err)
+	}
+	if n := up.count(); n != 0 {
+		t.Errorf("server requests = %d; want 0", n)
+	}
+	if got := rec.Outcomes(); len(got) != 1 {
+		t.Errorf("OnRequest outcomes = %v; want one attempt", got)
 	}
 }

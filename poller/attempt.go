@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tlbridge/tlbridge/internal/retry"
+	"github.com/tlbridge/tlbridge/internal/dialguard"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 )
 
@@ -76,7 +77,10 @@ func (p *Poller) roundTrip(ctx context.Context, id, url string, onMachine bool) 
 	req.Header.Set("User-Agent", p.cfg.UserAgent)
 	req.Header.Set("Accept", "application/json")
 	resp, err := p.client.Do(req)
-	if err != nil {
+	switch {
+	case errors.Is(err, dialguard.ErrRefused):
+		return verdict{kind: kindPermanent, err: fmt.Errorf("poll: %w", err)}
+	case err != nil:
 		return verdict{kind: kindTransient, err: fmt.Errorf("poll: %w", err)}
 	}
 	defer resp.Body.Close()

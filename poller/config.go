@@ -9,6 +9,7 @@ import (
 
 	"github.com/tlbridge/tlbridge/internal/buildinfo"
 	"github.com/tlbridge/tlbridge/internal/retry"
+	"github.com/tlbridge/tlbridge/internal/dialguard"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 )
 
@@ -59,9 +60,12 @@ type Config struct {
 	// AllowList decides which URLs may be requested; nothing else is ever
 	// dialled. If it names no host, DefaultHostSuffix over https only.
 	AllowList transloadit.AllowList
-	// HTTPClient sends the requests. If nil, a client on
-	// http.DefaultTransport with RequestTimeout. The Poller uses a copy that
-	// never follows redirects (a redirect could leave the allow list).
+	// HTTPClient sends the requests. If nil, a client with RequestTimeout
+	// on the dialguard transport for AllowList, which refuses loopback,
+	// private and other special addresses at dial time unless the allow
+	// list names them. A caller's client is used as it is. The Poller uses
+	// a copy that never follows redirects (a redirect could leave the
+	// allow list).
 	HTTPClient *http.Client
 	// Clock is the time source for waits. If nil, real time.
 	Clock retry.Clock
@@ -166,12 +170,13 @@ func validate(cfg Config) error {
 
 // httpClient returns the client requests go through: a copy of c (or a
 // default one) that hands back redirects instead of following them.
-func httpClient(c *http.Client, timeout time.Duration) *http.Client {
+func httpClient(c *http.Client, timeout time.Duration, allow transloadit.AllowList) *http.Client {
 	var cp http.Client
 	if c != nil {
 		cp = *c
 	} else {
 		cp.Timeout = timeout
+		cp.Transport = dialguard.New(allow.HostSuffixes).Transport()
 	}
 	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &cp

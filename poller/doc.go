@@ -20,8 +20,11 @@
 // status is returned as a status with a nil error whatever the code, an
 // Assembly error inside it included (the API serves failed Assemblies with
 // 200, 4xx and 5xx codes alike), while a rate-limit or not-found code is
-// about the request. Only URLs that pass the configured allow list are ever
-// requested, redirects are not followed, and bodies are read up to a bound.
+// about the request. Only URLs that pass the configured allow list, in the
+// shape of an assembly_ssl_url, are ever requested; the resolved address
+// is checked again at dial time (internal/dialguard); redirects are not
+// followed, and bodies are read up to a bound. Errors that asking again
+// at once cannot fix match [ErrPermanent].
 //
 // The Poller has no polling loop of its own: a watcher decides when to
 // fetch, on its own timer, and the Poller keeps every fetch within the

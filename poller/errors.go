@@ -44,7 +44,30 @@ var (
 	// ErrTooManyAssemblies is returned when Config.MaxTracked Assemblies
 	// are being tracked and none can be released yet. Forget releases them.
 	ErrTooManyAssemblies = errors.New("poll: too many assemblies tracked")
+
+	// ErrPermanent matches every Fetch error that asking again at once
+	// will not fix: a refused Target (ErrURLNotAllowed, ErrInvalidAssemblyID; no
+	// request made), a refusal (a 4xx other than 404 and 429, a redirect
+	// or bare 404 from the origin, as a *StatusError), a body that is not
+	// a status (ErrMalformed), one over Config.MaxBodyBytes
+	// (ErrBodyTooLarge), and an address refused at dial time
+	// (dialguard.ErrRefused). Fetch gives these up after one request. A
+	// caller that keeps watching should back off exponentially and give
+	// up after a bounded time of nothing but failures, rather than ask
+	// again at its usual interval.
+	ErrPermanent = errors.New("poll: permanent failure")
 )
+
+// permanentError marks err as matching ErrPermanent, keeping every other
+// match (errors.Is, errors.As) of err.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string        { return e.err.Error() }
+func (e *permanentError) Unwrap() error        { return e.err }
+func (e *permanentError) Is(target error) bool { return target == ErrPermanent }
+
+// permanent wraps err so that it matches ErrPermanent.
+func permanent(err error) error { return &permanentError{err: err} }
 
 // newStatusError describes an answer of the status endpoint that is not a
 // status: a rate limit, a not-found, a 5xx, or another refusal. errors.Is
@@ -61,8 +84,10 @@ func newStatusError(httpCode int, code, message string) *retry.StatusError {
 }
 
 // IsTransient reports whether a Fetch error may go away by itself, so that
-// polling again later is worthwhile: exhausted retries, a malformed body,
-// or the tracking bound. Not-found, refused URLs, oversized bodies and other
+// polling again later is worthwhile: exhausted retries, a malformed body
+// (which also matches ErrPermanent: no retry within one Fetch fixes it,
+// but a proxy's page may be gone later), or the tracking bound.
+// Not-found, refused URLs and addresses, oversized bodies and other
 // refusals are not transient.
 func IsTransient(err error) bool {
 	return errors.Is(err, ErrRetriesExhausted) || errors.Is(err, ErrMalformed) ||

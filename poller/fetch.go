@@ -33,7 +33,7 @@ func (p *Poller) fetch(ctx context.Context, e *entry, id string, hosts []string)
 		case kindCanceled:
 			return nil, sentAt, v.err
 		case kindPermanent:
-			return nil, sentAt, v.err
+			return nil, sentAt, permanent(v.err)
 		case kindNotFound:
 			// The machine may be recycled and the origin may lag behind a new
 			// Assembly: ask the other host once before believing it.

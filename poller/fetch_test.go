@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tlbridge/tlbridge/internal/retry"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
@@ -197,5 +198,46 @@ func TestFetchLargeFailedStatusIn5xx(t *testing.T) {
 	}
 	if up.count() != 1 {
 		t.Errorf("requests = %d; want 1", up.count())
+	}
+}
+
+// TestFetchPermanent: answers no retry can fix match ErrPermanent after a
+// single request, so a caller can back off and give up; rate limits,
+// not-found and exhausted retries of 5xx do not.
+func TestFetchPermanent(t *testing.T) {
+	tests := []struct {
+		name string
+		code int
+		body string
+		want bool
+	}{
+		{"forbidden", 403, `{"error":"ACCESS_DENIED"}`, true},
+		{"bad request in html", 400, `<html>bad request</html>`, true},
+		{"signature refused", 401, `{"error":"INVALID_SIGNATURE"}`, true},
+		{"gone", 410, `gone`, true},
+		{"decode error", 200, `{"ok":"ASSEMBLY_EXEC`, true},
+		{"not a status", 200, `[1,2]`, true},
+		{"body over the bound", 200, `{"ok":"ASSEMBLY_EXECUTING","assembly_id":"` + testID + `","pad":"` + strings.Repeat("x", 2048) + `"}`, true},
+		{"not found", 404, `{"error":"ASSEMBLY_NOT_FOUND"}`, false},
+		{"rate limited", 429, `{"error":"RATE_LIMIT_REACHED","info":{"retryIn":0.01}}`, false},
+		{"server error", 503, `busy`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			up := newUpstream(t, sequence(reply(tt.code, tt.body)))
+			p, _, _ := newPoller(t, up.URL, func(c *poller.Config) {
+				c.MaxBodyBytes = 1024
+				c.MaxRetries = 1
+			})
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+			defer cancel()
+			_, err := p.Fetch(ctx, poller.Target{AssemblyID: testID})
+			if err == nil || errors.Is(err, poller.ErrPermanent) != tt.want {
+				t.Fatalf("Fetch() = %v; want ErrPermanent %v", err, tt.want)
+			}
+			if tt.want && up.count() != 1 {
+				t.Errorf("requests = %d; want 1", up.count())
+			}
+		})
 	}
 }

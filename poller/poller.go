@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -75,7 +74,7 @@ func New(cfg Config) (*Poller, error) {
 	}
 	return &Poller{
 		cfg:     cfg,
-		client:  httpClient(cfg.HTTPClient, cfg.RequestTimeout),
+		client:  httpClient(cfg.HTTPClient, cfg.RequestTimeout, cfg.AllowList),
 		clock:   cfg.Clock,
 		log:     cfg.Logger,
 		spacing: time.Duration(float64(time.Second) / cfg.MaxRPS),
@@ -91,14 +90,15 @@ func New(cfg Config) (*Poller, error) {
 // ErrAssemblyNotFound, ErrBodyTooLarge, ErrMalformed, a *retry.StatusError,
 // ErrRetriesExhausted, errors wrapping transloadit.ErrURLNotAllowed or
 // transloadit.ErrInvalidAssemblyID (no request made), ErrTooManyAssemblies,
-// or the context's error.
+// or the context's error. Those that asking again will not fix also
+// match ErrPermanent.
 //
 // Concurrent calls for one Assembly share a request, and may receive the
 // same *Status: callers must treat it as read-only.
 func (p *Poller) Fetch(ctx context.Context, t Target) (*transloadit.Status, error) {
 	hosts, err := p.hosts(t)
 	if err != nil {
-		return nil, err
+		return nil, permanent(err)
 	}
 	called := p.clock.Now()
 	for {
@@ -142,8 +142,9 @@ func (p *Poller) Forget(id string) {
 }
 
 // hosts validates t and returns the status URLs to try: the machine URL
-// first when there is one, the APIBase URL last. Nothing is dialled for a
-// Target that fails.
+// first when there is one, the APIBase URL last. The machine URL must have
+// the shape of an assembly_ssl_url (AllowList.CheckStatusURL), the check
+// intake makes too. Nothing is dialled for a Target that fails.
 func (p *Poller) hosts(t Target) ([]string, error) {
 	if err := transloadit.CheckAssemblyID(t.AssemblyID); err != nil {
 		return nil, fmt.Errorf("poll: %w", err)
@@ -155,13 +156,9 @@ func (p *Poller) hosts(t Target) ([]string, error) {
 	if t.StatusURL == "" || t.StatusURL == base {
 		return []string{base}, nil
 	}
-	u, err := p.cfg.AllowList.Check(t.StatusURL)
+	u, _, err := p.cfg.AllowList.CheckStatusURL(t.StatusURL, t.AssemblyID)
 	if err != nil {
 		return nil, fmt.Errorf("poll: status url: %w", err)
-	}
-	if !strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/assemblies/"+t.AssemblyID) {
-		return nil, fmt.Errorf("poll: status url: %w: path %q is not /assemblies/%s",
-			transloadit.ErrURLNotAllowed, shorten(u.Path), t.AssemblyID)
 	}
 	return []string{u.String(), base}, nil
 }

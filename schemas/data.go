@@ -100,7 +100,8 @@ type FileProgress struct {
 // StepResult is the data of TypeStepResult.
 type StepResult struct {
 	Base
-	// Step is the Step's name, raw (the subject carries it escaped).
+	// Step is the Step's name, raw and whole (the subject carries it
+	// escaped, or hashed when long: see [StepToken]).
 	Step string `json:"step"`
 	// Result is the result's file object as upstream sent it.
 	Result File `json:"result"`

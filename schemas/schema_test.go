@@ -101,3 +101,65 @@ func TestValidateRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateLongStep: a step name too long for a subject token travels
+// whole in data.step, under a hashed token, and still validates; another
+// long name with the same start does not match that subject.
+func TestValidateLongStep(t *testing.T) {
+	p := samplePayloads()[schemas.TypeStepResult].(*schemas.StepResult)
+	p.Step = strings.Repeat("very long step.", 400)
+	ev := sampleEvent(schemas.TypeStepResult, p)
+	if len(ev.Subject) > schemas.MaxSubjectLen {
+		t.Fatalf("subject is %d bytes; want at most %d", len(ev.Subject), schemas.MaxSubjectLen)
+	}
+	b, err := schemas.Encode(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := schematest.Validate(b); err != nil {
+		t.Fatalf("Validate(long step) = %v", err)
+	}
+	back, err := schemas.Decode(b)
+	if err != nil || back.Data.(*schemas.StepResult).Step != p.Step {
+		t.Fatalf("Decode lost the step name: %v", err)
+	}
+	p.Step += "!"
+	ev.Data = p
+	if b, err = schemas.Encode(ev); err != nil {
+		t.Fatal(err)
+	}
+	if err := schematest.Validate(b); err == nil || !strings.Contains(err.Error(), "subject") {
+		t.Errorf("Validate(step differing past the readable part) = %v; want a subject error", err)
+	}
+}
+
+// TestEnvelopeSubjectBound: the envelope schema states the subject bound
+// the Go code keeps, and refuses a longer subject.
+func TestEnvelopeSubjectBound(t *testing.T) {
+	b, err := fs.ReadFile(schemas.SchemaFiles(), schemas.EnvelopeSchemaFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Properties struct {
+			Subject struct {
+				MaxLength int `json:"maxLength"`
+			} `json:"subject"`
+		} `json:"properties"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.Properties.Subject.MaxLength; got != schemas.MaxSubjectLen {
+		t.Errorf("envelope subject maxLength = %d; want schemas.MaxSubjectLen %d", got, schemas.MaxSubjectLen)
+	}
+	ev := sampleEvent(schemas.TypeCompleted, samplePayloads()[schemas.TypeCompleted])
+	ev.Subject = strings.Repeat("p", schemas.MaxSubjectLen) + ".v1.assemblies." + sampleID + ".completed"
+	data, err := schemas.Encode(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := schematest.Validate(data); err == nil || !strings.Contains(err.Error(), "subject") {
+		t.Errorf("Validate(over-long subject) = %v; want a subject error", err)
+	}
+}

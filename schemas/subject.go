@@ -107,23 +107,27 @@ func unhex(c byte) int {
 // Subject returns the NATS subject of an event:
 // "<prefix>.v1.assemblies.<assembly id>.<suffix>", where the suffix is the
 // event type ("upload.finished", "completed", ...) except that a step
-// result is "steps.<step>.result". The Assembly ID and step name are
-// escaped with [EscapeToken]; step is ignored for other types. An empty
-// prefix means [DefaultPrefix]. The prefix is used as given: it may span
-// several tokens ("acme.transloadit") and must be a valid subject itself.
+// result is "steps.<step>.result". The Assembly ID and step name become
+// tokens with [StepToken]'s rule (escaped, and hashed past [MaxTokenLen]);
+// step is ignored for other types. An empty prefix means [DefaultPrefix].
+// The prefix is used as given: it may span several tokens
+// ("acme.transloadit") and must be a valid subject itself. With a prefix
+// of at most [MaxPrefixLen] bytes the subject is at most [MaxSubjectLen]
+// bytes, whatever the step name.
 func Subject(prefix, assemblyID string, t Type, step string) string {
 	base := AssemblySubject(prefix, assemblyID)
 	if t == TypeStepResult {
-		return base + ".steps." + EscapeToken(step) + ".result"
+		return base + ".steps." + StepToken(step) + ".result"
 	}
 	return base + "." + string(t)
 }
 
 // AssemblySubject returns "<prefix>.v1.assemblies.<assembly id>", the
 // subject every event of one Assembly starts with; add ".>" to subscribe
-// to all of them.
+// to all of them. A valid Assembly ID (32 hex characters) is its own
+// token; anything else is bounded like a step name (see [StepToken]).
 func AssemblySubject(prefix, assemblyID string) string {
-	return subjectRoot(prefix) + EscapeToken(assemblyID)
+	return subjectRoot(prefix) + StepToken(assemblyID)
 }
 
 // AllSubjects returns "<prefix>.v1.assemblies.>", the filter of every event
@@ -148,14 +152,21 @@ func versionRoot(prefix string) string {
 type SubjectParts struct {
 	AssemblyID string
 	Type       Type
-	// Step is the raw Step name of a step result, "" otherwise.
+	// Step is the raw Step name of a step result, "" otherwise, and ""
+	// when StepHashed.
 	Step string
+	// StepHashed reports a hashed step token (a name longer than
+	// [MaxTokenLen] once escaped): the subject does not hold the whole
+	// name, the event's data.step does. Compare [StepToken] of a name
+	// with the token to match one.
+	StepHashed bool
 }
 
 // ParseSubject inverts [Subject] for the given prefix ("" means
 // [DefaultPrefix]). An event name this package does not know is returned
-// as it is when it has the shape of one (v1 may grow). Errors wrap [ErrInvalidSubject] (or [ErrInvalidToken]
-// for a badly escaped token).
+// as it is when it has the shape of one (v1 may grow). A hashed step token
+// gives StepHashed and no Step. Errors wrap [ErrInvalidSubject] (or
+// [ErrInvalidToken] for a badly escaped token).
 func ParseSubject(prefix, subject string) (SubjectParts, error) {
 	rest, ok := strings.CutPrefix(subject, subjectRoot(prefix))
 	if !ok {
@@ -165,6 +176,9 @@ func ParseSubject(prefix, subject string) (SubjectParts, error) {
 	if !ok {
 		return SubjectParts{}, fmt.Errorf("%w: %q has no event suffix", ErrInvalidSubject, subject)
 	}
+	if hashedToken(idTok) {
+		return SubjectParts{}, fmt.Errorf("%w: %q: hashed assembly id token", ErrInvalidSubject, subject)
+	}
 	id, err := UnescapeToken(idTok)
 	if err != nil {
 		return SubjectParts{}, fmt.Errorf("%w: assembly id: %w", ErrInvalidSubject, err)
@@ -173,6 +187,9 @@ func ParseSubject(prefix, subject string) (SubjectParts, error) {
 		stepTok, ok = strings.CutSuffix(stepTok, ".result")
 		if !ok || strings.Contains(stepTok, ".") {
 			return SubjectParts{}, fmt.Errorf("%w: %q: want steps.<step>.result", ErrInvalidSubject, subject)
+		}
+		if hashedToken(stepTok) {
+			return SubjectParts{AssemblyID: id, Type: TypeStepResult, StepHashed: true}, nil
 		}
 		step, err := UnescapeToken(stepTok)
 		if err != nil {

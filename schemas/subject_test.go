@@ -98,8 +98,19 @@ func checkRoundTrip(t *testing.T, name string) bool {
 		t.Errorf("Subject(step %q) = %q: invalid", name, subj)
 		return false
 	}
+	if len(subj) > MaxSubjectLen {
+		t.Errorf("Subject(step %q) is %d bytes; want at most %d", name, len(subj), MaxSubjectLen)
+		return false
+	}
 	p, err := ParseSubject("acme.transloadit", subj)
-	if err != nil || p.Step != name || p.Type != TypeStepResult {
+	if len(tok) > MaxTokenLen {
+		if err != nil || !p.StepHashed || p.Step != "" || p.Type != TypeStepResult {
+			t.Errorf("ParseSubject(%q) = %+v, %v; want a hashed step", subj, p, err)
+			return false
+		}
+		return true
+	}
+	if err != nil || p.Step != name || p.Type != TypeStepResult || p.StepHashed {
 		t.Errorf("ParseSubject(%q) = %+v, %v; want step %q", subj, p, err, name)
 		return false
 	}

@@ -16,6 +16,7 @@ import (
 	"gopkg.in/cenkalti/backoff.v1"
 
 	"github.com/tlbridge/tlbridge/internal/buildinfo"
+	"github.com/tlbridge/tlbridge/internal/dialguard"
 	"github.com/tlbridge/tlbridge/internal/retry"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 )
@@ -25,25 +26,29 @@ import (
 // and is safe for concurrent use; each Run opens its own stream.
 type Client struct {
 	cfg     Config
+	id      string       // the Assembly the URL names
 	http    *http.Client // the caller's client; never used directly, see httpClient
 	backoff retry.Backoff
 }
 
 // NewClient checks cfg and returns a Client. It makes no request. A URL
-// outside cfg.AllowList gives an error wrapping
+// that is not an update stream URL inside cfg.AllowList
+// (transloadit.AllowList.CheckStreamURL), or that names another Assembly
+// than cfg.AssemblyID, gives an error wrapping
 // transloadit.ErrURLNotAllowed; an out-of-range field one wrapping
 // [ErrInvalidConfig].
 func NewClient(cfg Config) (*Client, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	if _, err := cfg.AllowList.Check(cfg.URL); err != nil {
+	_, id, err := cfg.AllowList.CheckStreamURL(cfg.URL, cfg.AssemblyID)
+	if err != nil {
 		return nil, fmt.Errorf("stream: %w", err)
 	}
 	cfg = cfg.withDefaults()
-	c := &Client{cfg: cfg, http: cfg.HTTPClient, backoff: retry.Backoff{Min: cfg.MinBackoff, Max: cfg.MaxBackoff}}
+	c := &Client{cfg: cfg, id: id, http: cfg.HTTPClient, backoff: retry.Backoff{Min: cfg.MinBackoff, Max: cfg.MaxBackoff}}
 	if c.http == nil {
-		c.http = &http.Client{}
+		c.http = &http.Client{Transport: dialguard.New(cfg.AllowList.HostSuffixes).Transport()}
 	}
 	return c, nil
 }
@@ -68,6 +73,8 @@ func NewClient(cfg Config) (*Client, error) {
 //     the stream (a 4xx other than 408/429, or 204), after one request;
 //   - an error wrapping transloadit.ErrURLNotAllowed when a redirect
 //     leads off the allow list;
+//   - an error wrapping dialguard.ErrRefused when the host resolves to an
+//     address the allow list does not admit (loopback, private, ...);
 //   - an error wrapping [ErrGaveUp] and the last failure after
 //     MaxAttempts consecutive failed connection attempts.
 //
@@ -90,7 +97,9 @@ func (c *Client) Run(ctx context.Context, handle func(Update)) error {
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case errors.Is(res.err, ErrEventTooLarge), errors.Is(res.err, ErrStreamRefused),
-			errors.Is(res.err, transloadit.ErrURLNotAllowed): // a redirect off the allow list
+			// A redirect off the allow list, or a host that resolved to
+			// a refused address: the next attempt would end the same.
+			errors.Is(res.err, transloadit.ErrURLNotAllowed), errors.Is(res.err, dialguard.ErrRefused):
 			log.Warn("stream ended", zap.Error(res.err))
 			return res.err
 		}
@@ -240,15 +249,15 @@ func (c *Client) decode(ev *sse.Event) Update {
 
 // httpClient returns a per-attempt copy of the caller's client whose
 // transport reports bytes to wd, without an overall Timeout (it would cut
-// every long stream), and that follows redirects only inside the allow
-// list.
+// every long stream), and that follows redirects only to this Assembly's
+// stream URL inside the allow list.
 func (c *Client) httpClient(wd *watchdog) *http.Client {
 	hc := *c.http
 	hc.Timeout = 0
 	hc.Transport = &watchedTransport{base: c.http.Transport, wd: wd}
 	next := c.http.CheckRedirect
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if _, err := c.cfg.AllowList.Check(req.URL.String()); err != nil {
+		if _, _, err := c.cfg.AllowList.CheckStreamURL(req.URL.String(), c.id); err != nil {
 			return fmt.Errorf("stream: redirect: %w", err)
 		}
 		if next != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"reflect"
 	"strings"
 	"sync/atomic"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/tlbridge/tlbridge/internal/retry"
 	"github.com/tlbridge/tlbridge/internal/retry/retrytest"
+	"github.com/tlbridge/tlbridge/internal/dialguard"
+	"github.com/tlbridge/tlbridge/internal/testnet"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/stream"
 )
@@ -43,7 +46,7 @@ func TestNewClientRejects(t *testing.T) {
 }
 
 func TestRunNilHandler(t *testing.T) {
-	c, err := stream.NewClient(stream.Config{URL: "http://127.0.0.1:1/", AllowList: loopback})
+	c, err := stream.NewClient(stream.Config{URL: "http://127.0.0.1:1" + streamPath, AllowList: loopback})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -509,4 +512,46 @@ func TestCancel(t *testing.T) {
 			t.Fatalf("Run = %v; want context.Canceled", err)
 		}
 	})
+}
+
+// TestRefusedAtDial: without an HTTPClient the client dials through
+// dialguard, so an address refused at dial time (a name that resolves to
+// loopback or private space) ends Run at once, without a request and
+// without reconnecting.
+func TestRefusedAtDial(t *testing.T) {
+	verifyNoLeaks(t)
+	srv := newServer(t, func(int, http.ResponseWriter, *http.Request) {})
+	refuse := errors.New("refused by the test")
+	dialguard.RestrictAll(func(netip.Addr) error { return refuse })
+	t.Cleanup(func() { dialguard.RestrictAll(testnet.LoopbackOnly) })
+	var got recorder
+	err := runClient(t, testConfig(t, srv.URL), &got)
+	if !errors.Is(err, dialguard.ErrRefused) || !errors.Is(err, refuse) {
+		t.Fatalf("Run = %v; want dialguard.ErrRefused", err)
+	}
+	if n := srv.requests(); n != 0 || got.conns() != 0 {
+		t.Errorf("requests = %d, connects = %d; want 0 and 0", n, got.conns())
+	}
+}
+
+// TestDefaultEventBound: without MaxEventSize an event of 3 MiB is refused
+// (the default bound is 2 MiB), so twenty hostile streams cannot hold
+// hundreds of megabytes.
+func TestDefaultEventBound(t *testing.T) {
+	verifyNoLeaks(t)
+	if stream.DefaultMaxEventSize != 2<<20 {
+		t.Errorf("DefaultMaxEventSize = %d; want 2 MiB", stream.DefaultMaxEventSize)
+	}
+	srv := newServer(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		startStream(w)
+		send(w, "event: assembly_upload_finished\ndata: {\"id\":\"b\",\"name\":\""+strings.Repeat("x", 3<<20)+"\"}\n\n")
+		send(w, "data: assembly_finished\n\n")
+	})
+	var got recorder
+	if err := runClient(t, testConfig(t, srv.URL), &got); !errors.Is(err, stream.ErrEventTooLarge) {
+		t.Fatalf("Run = %v; want ErrEventTooLarge", err)
+	}
+	if n := srv.requests(); n != 1 {
+		t.Errorf("requests = %d; want 1 (no reconnect)", n)
+	}
 }

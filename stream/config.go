@@ -13,7 +13,7 @@ import (
 
 // Defaults of [Config].
 const (
-	DefaultMaxEventSize = 16 << 20
+	DefaultMaxEventSize = 2 << 20
 	DefaultMinBackoff   = 500 * time.Millisecond
 	DefaultMaxBackoff   = 30 * time.Second
 	DefaultIdleTimeout  = 90 * time.Second
@@ -23,18 +23,25 @@ const (
 // means its default.
 type Config struct {
 	// URL is the Assembly's update stream URL (Status.StreamURL). Required;
-	// it must pass AllowList.
+	// it must be an update stream URL AllowList admits
+	// (AllowList.CheckStreamURL).
 	URL string
+	// AssemblyID, if set, is the Assembly the URL must name. If empty, any.
+	AssemblyID string
 	// AllowList decides which hosts may be connected to. Redirects are
-	// checked against it too.
+	// checked against it too, and must lead to the same Assembly's stream.
 	AllowList transloadit.AllowList
-	// HTTPClient sends the requests. If nil, a client on
-	// http.DefaultTransport. Its Timeout is ignored: a stream lives as long
-	// as its Assembly, and IdleTimeout bounds silence instead.
+	// HTTPClient sends the requests. If nil, a client on the dialguard
+	// transport for AllowList, which refuses loopback, private and other
+	// special addresses at dial time unless the allow list names them.
+	// A caller's client is used as it is. Its Timeout is ignored: a stream
+	// lives as long as its Assembly, and IdleTimeout bounds silence instead.
 	HTTPClient *http.Client
 	// MaxEventSize bounds one event, counted from its first byte through
-	// the blank line that ends it. Default 16 MiB. A larger event ends Run
-	// with ErrEventTooLarge.
+	// the blank line that ends it, and so the memory one stream holds.
+	// Default 2 MiB: a status with 1,000 results is about 1 MB, and an
+	// update carries one upload or result. A larger event ends Run with
+	// ErrEventTooLarge, and the caller polls instead.
 	MaxEventSize int
 	// MinBackoff and MaxBackoff bound the wait between connection
 	// attempts: exponential from MinBackoff, capped at MaxBackoff, with

@@ -21,10 +21,13 @@
 //     with jittered exponential backoff that has no total-time cap.
 //     Config.OnConnect and Config.OnDisconnect bracket every connection, so
 //     a caller can poll while the stream is down.
-//   - Refusals that retrying cannot change (4xx other than 408/429, 204)
-//     end Run after one request; an event larger than Config.MaxEventSize
-//     ends Run without a reconnect (which would only replay the stream up to
-//     the same event).
+//   - Only an update stream URL of the shape Transloadit issues, on the
+//     allow list, is connected to (redirects included), and the resolved
+//     address is checked at dial time (internal/dialguard).
+//   - Refusals that retrying cannot change (4xx other than 408/429, 204,
+//     an address refused at dial time) end Run after one attempt; an event
+//     larger than Config.MaxEventSize (default 2 MiB) ends Run without a
+//     reconnect (which would only replay the stream up to the same event).
 //   - The SSE id (upstream: the Assembly ID, stamped on every frame) is
 //     neither exposed nor sent back as Last-Event-ID, and updates are not
 //     deduplicated: after a reconnect the server may repeat some, so

@@ -78,8 +78,16 @@ func newServer(t testing.TB, h func(n int, w http.ResponseWriter, r *http.Reques
 	}))
 	t.Cleanup(s.Close)
 	t.Cleanup(func() { close(s.done) })
+	s.URL += streamPath
 	return s
 }
+
+// testAssemblyID is the Assembly every test stream URL names.
+const testAssemblyID = "2b7beaddf0a046e2ada603346f2cbee1"
+
+// streamPath turns a test server's origin into an update stream URL of
+// the shape the client accepts; the handlers ignore it.
+const streamPath = "/ws1?assembly=" + testAssemblyID
 
 func (s *server) requests() int {
 	s.mu.Lock()

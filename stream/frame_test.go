@@ -175,8 +175,10 @@ func TestRedirectOffAllowList(t *testing.T) {
 		to      string
 		wantErr error
 	}{
-		{"inside", target.URL + "/ws1", nil},
-		{"outside", strings.Replace(target.URL, "127.0.0.1", "localhost", 1) + "/ws1", transloadit.ErrURLNotAllowed},
+		{"inside", target.URL, nil},
+		{"outside", strings.Replace(target.URL, "127.0.0.1", "localhost", 1), transloadit.ErrURLNotAllowed},
+		{"another path", strings.Replace(target.URL, "/ws1?", "/admin?", 1), transloadit.ErrURLShape},
+		{"another assembly", strings.Replace(target.URL, testAssemblyID, "7828446e5acd4aa996dce3455ec914e9", 1), transloadit.ErrURLWrongAssembly},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			before := target.requests()

@@ -39,7 +39,7 @@ func TestRecordingDecodes(t *testing.T) {
 				serveBytes(w, rec, tt.chunk)
 			})
 			var got recorder
-			if err := runClient(t, testConfig(t, srv.URL+"/ws20285?assembly=2b7beaddf0a046e2ada603346f2cbee1"), &got); err != nil {
+			if err := runClient(t, testConfig(t, srv.URL), &got); err != nil {
 				t.Fatalf("Run = %v; want nil after assembly_finished", err)
 			}
 			checkRecording(t, rec, got.got())

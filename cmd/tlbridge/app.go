@@ -313,6 +313,7 @@ func (a *app) startManager(metrics *bridge.Metrics) error {
 		MaxWatches:    a.cfg.MaxWatches,
 		PayloadLimit:  payloadLimit,
 		DisableStream: a.cfg.DisableStream,
+		MaxEventSize:  a.cfg.MaxEventBytes,
 		Metrics:       metrics,
 		Logger:        a.log.Named("manager"),
 		OnEvent:       a.opts.OnEvent,

@@ -19,13 +19,22 @@ import (
 
 	"github.com/tlbridge/tlbridge/bridge"
 	"github.com/tlbridge/tlbridge/bridge/publish"
+	"github.com/tlbridge/tlbridge/internal/redact"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/poller"
 	"github.com/tlbridge/tlbridge/schemas"
+	"github.com/tlbridge/tlbridge/stream"
 )
 
 // envPrefix is prepended to every configuration variable.
 const envPrefix = "TLBRIDGE"
+
+// Bounds of MAX_EVENT_BYTES: below 64 KiB ordinary results would switch
+// streams to polling; above 64 MiB a few streams could exhaust memory.
+const (
+	minEventBytes = 64 << 10
+	maxEventBytes = 64 << 20
+)
 
 // errConfig marks a configuration error: the process exits with code 2.
 var errConfig = errors.New("config")
@@ -75,6 +84,7 @@ type Config struct {
 	NotifyMaxBytes   int64         `split_words:"true" desc:"largest notification body POST /v1/notify reads"`
 	NotifyMaxAge     time.Duration `split_words:"true" desc:"refuse a notification whose Assembly last changed longer ago (a replay)"`
 	EmbeddedNatsAddr string        `split_words:"true" desc:"host:port of the embedded NATS server (when NATS_URL is empty)"`
+	MaxEventBytes    int           `split_words:"true" desc:"bound on one update stream (SSE) event, in bytes; a larger one switches the Assembly to polling"`
 }
 
 // defaultConfig returns the configuration used for every variable that is
@@ -99,6 +109,7 @@ func defaultConfig() Config {
 		LogLevel:         "info",
 		LogFormat:        "json",
 		ShutdownTimeout:  20 * time.Second,
+		MaxEventBytes:    stream.DefaultMaxEventSize,
 	}
 }
 
@@ -196,14 +207,56 @@ func (c Config) validateNATS() error {
 	case c.SubjectPrefix == "" || strings.ContainsAny(c.SubjectPrefix, " \t\r\n*>") ||
 		strings.HasPrefix(c.SubjectPrefix, ".") || strings.HasSuffix(c.SubjectPrefix, "."):
 		return configErr("SUBJECT_PREFIX", fmt.Sprintf("invalid subject prefix %q", c.SubjectPrefix))
+	case len(c.SubjectPrefix) > schemas.MaxPrefixLen:
+		return configErr("SUBJECT_PREFIX", fmt.Sprintf("subject prefix is %d bytes; at most %d", len(c.SubjectPrefix), schemas.MaxPrefixLen))
 	case c.Jetstream && (c.StreamName == "" || strings.ContainsAny(c.StreamName, " \t\r\n.*>/\\")):
 		return configErr("STREAM_NAME", fmt.Sprintf("invalid stream name %q", c.StreamName))
 	}
 	if c.NatsURL != "" {
-		for _, u := range strings.Split(c.NatsURL, ",") {
-			if strings.TrimSpace(u) == "" {
-				return configErr("NATS_URL", fmt.Sprintf("empty URL in %q", c.NatsURL))
-			}
+		if err := checkNatsURLs(c.NatsURL); err != nil {
+			return configErr("NATS_URL", err.Error())
+		}
+	}
+	return nil
+}
+
+// natsSchemes are the URL schemes nats.go dials. Anything else (http://
+// for instance) would be accepted by the client and retried forever.
+var natsSchemes = map[string]bool{"nats": true, "tls": true, "ws": true, "wss": true}
+
+// checkNatsURLs validates a comma-separated NATS_URL. Its messages show
+// the URLs redacted: a URL that fails to parse is the one most likely to
+// carry a mistyped password.
+func checkNatsURLs(list string) error {
+	for _, raw := range strings.Split(list, ",") {
+		raw = strings.TrimSpace(raw)
+		if raw == "" {
+			return fmt.Errorf("empty URL in %q", redact.Text(list))
+		}
+		if err := checkNatsURL(raw); err != nil {
+			return fmt.Errorf("%q: %s", redact.URL(raw), err)
+		}
+	}
+	return nil
+}
+
+func checkNatsURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL itself
+		}
+		return fmt.Errorf("invalid URL: %s", redact.Text(err.Error()))
+	}
+	switch {
+	case !natsSchemes[u.Scheme]:
+		return errors.New("scheme must be nats, tls, ws or wss")
+	case u.Hostname() == "":
+		return errors.New("no host")
+	case u.Port() != "":
+		if p, err := strconv.Atoi(u.Port()); err != nil || p < 1 || p > 65535 {
+			return fmt.Errorf("invalid port %q", u.Port())
 		}
 	}
 	return nil
@@ -300,6 +353,8 @@ func (c Config) validateLimits() error {
 		return configErr("WATCH_TTL", fmt.Sprintf("must be positive, got %s", c.WatchTTL))
 	case c.ShutdownTimeout <= 0:
 		return configErr("SHUTDOWN_TIMEOUT", fmt.Sprintf("must be positive, got %s", c.ShutdownTimeout))
+	case c.MaxEventBytes < minEventBytes || c.MaxEventBytes > maxEventBytes:
+		return configErr("MAX_EVENT_BYTES", fmt.Sprintf("%d out of range [%d, %d]", c.MaxEventBytes, minEventBytes, maxEventBytes))
 	case c.HTTPAddr == "":
 		return configErr("HTTP_ADDR", "must not be empty")
 	case c.NotifyMaxBytes <= 0:
@@ -367,30 +422,10 @@ func (c Config) Redacted() Config {
 	r.AllowedHosts = append([]string(nil), c.AllowedHosts...)
 	urls := strings.Split(c.NatsURL, ",")
 	for i, raw := range urls {
-		urls[i] = redactURL(strings.TrimSpace(raw))
+		urls[i] = redact.URL(strings.TrimSpace(raw))
 	}
 	r.NatsURL = strings.Join(urls, ",")
 	return r
-}
-
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		if strings.Contains(raw, "@") {
-			return redactedText
-		}
-		return raw
-	}
-	if u.User == nil {
-		return raw
-	}
-	if _, hasPass := u.User.Password(); hasPass {
-		u.User = url.UserPassword(u.User.Username(), redactedText)
-	} else {
-		// A lone user-info part is a token (nats://token@host).
-		u.User = url.User(redactedText)
-	}
-	return u.String()
 }
 
 // String formats the redacted configuration, so %v and %+v cannot leak a

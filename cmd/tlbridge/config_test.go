@@ -22,7 +22,7 @@ var documentedVars = []string{
 	"MANAGE_STREAM", "API_BASE", "ALLOWED_HOSTS", "ALLOW_HTTP", "POLL_INTERVAL", "MAX_STATUS_RPS",
 	"MAX_WATCHES", "WATCH_TTL", "HTTP_ADDR", "HTTP_TOKEN", "AUTH_KEY", "AUTH_SECRET", "INSTANCE",
 	"DATA_DIR", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "DISABLE_STREAM",
-	"HTTP_INSECURE", "NOTIFY_MAX_BYTES", "NOTIFY_MAX_AGE", "EMBEDDED_NATS_ADDR",
+	"HTTP_INSECURE", "NOTIFY_MAX_BYTES", "NOTIFY_MAX_AGE", "EMBEDDED_NATS_ADDR", "MAX_EVENT_BYTES",
 }
 
 // clearConfigEnv unsets every configuration variable, prefixed and not,
@@ -113,6 +113,7 @@ func TestLoadConfigEveryVariable(t *testing.T) {
 		"TLBRIDGE_NOTIFY_MAX_BYTES":   "1048576",
 		"TLBRIDGE_NOTIFY_MAX_AGE":     "2h",
 		"TLBRIDGE_EMBEDDED_NATS_ADDR": "127.0.0.1:14222",
+		"TLBRIDGE_MAX_EVENT_BYTES":    "1048576",
 	})
 	got, err := loadConfig()
 	if err != nil {
@@ -127,7 +128,7 @@ func TestLoadConfigEveryVariable(t *testing.T) {
 		PollInterval: 750 * time.Millisecond, MaxStatusRPS: 2.5, MaxWatches: 7, WatchTTL: 90 * time.Minute,
 		HTTPAddr: "127.0.0.1:9090", HTTPToken: "ht", AuthKey: "key", AuthSecret: "sec", Instance: "pod-1",
 		DataDir: "/data", LogLevel: "debug", LogFormat: "console", ShutdownTimeout: 5 * time.Second,
-		HTTPInsecure: true, NotifyMaxBytes: 1 << 20, NotifyMaxAge: 2 * time.Hour, EmbeddedNatsAddr: "127.0.0.1:14222",
+		HTTPInsecure: true, NotifyMaxBytes: 1 << 20, NotifyMaxAge: 2 * time.Hour, EmbeddedNatsAddr: "127.0.0.1:14222", MaxEventBytes: 1 << 20,
 		DisableStream: true,
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -178,6 +179,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"watches zero", map[string]string{"TLBRIDGE_MAX_WATCHES": "0"}, `config: TLBRIDGE_MAX_WATCHES: must be positive, got 0`},
 		{"shutdown zero", map[string]string{"TLBRIDGE_SHUTDOWN_TIMEOUT": "0s"}, `config: TLBRIDGE_SHUTDOWN_TIMEOUT: must be positive, got 0s`},
 		{"http addr", map[string]string{"TLBRIDGE_HTTP_ADDR": ""}, `config: TLBRIDGE_HTTP_ADDR: must not be empty`},
+		{"event bound too small", map[string]string{"TLBRIDGE_MAX_EVENT_BYTES": "1000"}, `config: TLBRIDGE_MAX_EVENT_BYTES: 1000 out of range [65536, 67108864]`},
+		{"event bound too large", map[string]string{"TLBRIDGE_MAX_EVENT_BYTES": "1000000000"}, `config: TLBRIDGE_MAX_EVENT_BYTES: 1000000000 out of range [65536, 67108864]`},
 		{"embedded addr", map[string]string{"TLBRIDGE_EMBEDDED_NATS_ADDR": "4222"}, `config: TLBRIDGE_EMBEDDED_NATS_ADDR: invalid address "4222": want host:port`},
 		{"notify max bytes", map[string]string{"TLBRIDGE_NOTIFY_MAX_BYTES": "0"}, `config: TLBRIDGE_NOTIFY_MAX_BYTES: must be positive, got 0`},
 		{"log level", map[string]string{"TLBRIDGE_LOG_LEVEL": "loud"}, `config: TLBRIDGE_LOG_LEVEL: invalid level "loud" (want debug, info, warn or error)`},
@@ -189,8 +192,18 @@ func TestLoadConfigErrors(t *testing.T) {
 			`config: TLBRIDGE_NATS_CREDS: give only one of TLBRIDGE_NATS_CREDS, TLBRIDGE_NATS_NKEY_SEED, TLBRIDGE_NATS_USER, TLBRIDGE_NATS_TOKEN`},
 		{"prefix wildcard", map[string]string{"TLBRIDGE_SUBJECT_PREFIX": "a.>"}, `config: TLBRIDGE_SUBJECT_PREFIX: invalid subject prefix "a.>"`},
 		{"prefix empty", map[string]string{"TLBRIDGE_SUBJECT_PREFIX": ""}, `config: TLBRIDGE_SUBJECT_PREFIX: invalid subject prefix ""`},
+		{"prefix too long", map[string]string{"TLBRIDGE_SUBJECT_PREFIX": strings.Repeat("p", 129)}, `config: TLBRIDGE_SUBJECT_PREFIX: subject prefix is 129 bytes; at most 128`},
 		{"stream name", map[string]string{"TLBRIDGE_STREAM_NAME": "A.B"}, `config: TLBRIDGE_STREAM_NAME: invalid stream name "A.B"`},
 		{"nats url list", map[string]string{"TLBRIDGE_NATS_URL": "nats://a:4222,,nats://b:4222"}, `config: TLBRIDGE_NATS_URL: empty URL in "nats://a:4222,,nats://b:4222"`},
+		{"nats url http", map[string]string{"TLBRIDGE_NATS_URL": "http://x:4222"}, `config: TLBRIDGE_NATS_URL: "http://x:4222": scheme must be nats, tls, ws or wss`},
+		{"nats url without scheme", map[string]string{"TLBRIDGE_NATS_URL": "nats-1:4222"}, `config: TLBRIDGE_NATS_URL: "nats-1:4222": scheme must be nats, tls, ws or wss`},
+		{"nats url port out of range", map[string]string{"TLBRIDGE_NATS_URL": "nats://u:hunter2@h:99999"}, `config: TLBRIDGE_NATS_URL: "nats://u:%5Bredacted%5D@h:99999": invalid port "99999"`},
+		{"nats url no host", map[string]string{"TLBRIDGE_NATS_URL": "tls://:4222"}, `config: TLBRIDGE_NATS_URL: "tls://:4222": no host`},
+		{"nats url second of two", map[string]string{"TLBRIDGE_NATS_URL": "nats://a:4222,ws2://b"}, `config: TLBRIDGE_NATS_URL: "ws2://b": scheme must be nats, tls, ws or wss`},
+		{"nats url unparsable userinfo", map[string]string{"TLBRIDGE_NATS_URL": "nats://bridge:Pa55w0rd SECRET@127.0.0.1:24223"},
+			`config: TLBRIDGE_NATS_URL: "nats://[redacted]@127.0.0.1:24223": invalid URL: net/url: invalid userinfo`},
+		{"nats url bad port", map[string]string{"TLBRIDGE_NATS_URL": "nats://bridge:Pa55w0rd@127.0.0.1:x"},
+			`config: TLBRIDGE_NATS_URL: "nats://[redacted]@127.0.0.1:x": invalid URL: invalid port ":x" after host`},
 		{"allowed hosts empty", map[string]string{"TLBRIDGE_ALLOWED_HOSTS": ""}, `config: TLBRIDGE_ALLOWED_HOSTS: invalid host list ""`},
 		{"api base not a URL", map[string]string{"TLBRIDGE_API_BASE": "api2.transloadit.com"}, `config: TLBRIDGE_API_BASE: invalid URL "api2.transloadit.com"`},
 		{"api base http", map[string]string{"TLBRIDGE_API_BASE": "http://api2.transloadit.com"},
@@ -236,6 +249,50 @@ func TestLoadConfigNoUnprefixedFallback(t *testing.T) {
 	want.Instance = defaultInstance()
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("loadConfig() = %+v; want the defaults %+v", got, want)
+	}
+}
+
+// TestRunBadNatsURLKeepsSecrets runs the commands with NATS URLs that
+// carry a password and are broken in ways that make them fail to parse or
+// dial: each stops at start with the configuration exit code, and the
+// password appears nowhere in the output.
+func TestRunBadNatsURLKeepsSecrets(t *testing.T) {
+	for _, raw := range []string{
+		"nats://bridge:Pa55w0rd SECRET@127.0.0.1:24223",
+		"nats://bridge:Pa55w0rdSECRET@127.0.0.1:x",
+		"nats://bridge:Pa55w0rdSECRET@127.0.0.1:99999",
+		"nats://bridge:Pa55w0rdSECRET@[::1",
+		"http://bridge:Pa55w0rdSECRET@127.0.0.1:4222",
+		"nats://127.0.0.1:4222, bridge:Pa55w0rd SECRET@127.0.0.1",
+	} {
+		for _, cmd := range []string{"serve", "watch"} {
+			t.Run(cmd+" "+raw, func(t *testing.T) {
+				clearConfigEnv(t)
+				t.Setenv("TLBRIDGE_NATS_URL", raw)
+				t.Setenv("TLBRIDGE_HTTP_ADDR", "127.0.0.1:0")
+				t.Setenv("TLBRIDGE_DATA_DIR", t.TempDir())
+				args := []string{cmd}
+				if cmd == "watch" {
+					args = append(args, strings.Repeat("a", 32))
+				}
+				ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+				defer cancel()
+				var stdout, stderr bytes.Buffer
+				code := run(ctx, args, &stdout, &stderr)
+				if code != exitUsage {
+					t.Errorf("run(%q) = %d; want %d; stderr %s", args, code, exitUsage, stderr.String())
+				}
+				out := stdout.String() + stderr.String()
+				for _, secret := range []string{"Pa55w0rd", "SECRET"} {
+					if strings.Contains(out, secret) {
+						t.Errorf("output holds %q: %s", secret, out)
+					}
+				}
+				if !strings.Contains(stderr.String(), "TLBRIDGE_NATS_URL") {
+					t.Errorf("stderr %q does not name TLBRIDGE_NATS_URL", stderr.String())
+				}
+			})
+		}
 	}
 }
 

@@ -5,10 +5,12 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/tlbridge/tlbridge/internal/redact"
 )
 
 // newLogger builds the process logger: JSON lines (for log collectors) or
-// console text, at level, written to w. Level and format are validated by
+// console text, at level, written to w, with URL credentials redacted. Level and format are validated by
 // loadConfig; an unknown level falls back to info.
 func newLogger(w io.Writer, level, format string) *zap.Logger {
 	lvl, err := zapcore.ParseLevel(level)
@@ -24,6 +26,8 @@ func newLogger(w io.Writer, level, format string) *zap.Logger {
 	} else {
 		enc = zapcore.NewJSONEncoder(encCfg)
 	}
-	core := zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(w)), lvl)
+	// Every line passes through redact.Core: an error from any library
+	// may quote a URL with its credentials.
+	core := redact.Core(zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(w)), lvl))
 	return zap.New(core, zap.ErrorOutput(zapcore.Lock(zapcore.AddSync(w))))
 }

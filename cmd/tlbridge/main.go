@@ -19,6 +19,7 @@ import (
 	"syscall"
 
 	"github.com/tlbridge/tlbridge/internal/buildinfo"
+	"github.com/tlbridge/tlbridge/internal/redact"
 )
 
 // Exit codes of run.
@@ -137,7 +138,7 @@ func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) int 
 // configFailure reports a configuration error as one line and returns the
 // exit code for it.
 func configFailure(stderr io.Writer, err error) int {
-	fmt.Fprintln(stderr, err)
+	fmt.Fprintln(stderr, redact.Text(err.Error()))
 	if errors.Is(err, errConfig) {
 		return exitUsage
 	}

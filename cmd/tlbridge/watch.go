@@ -15,6 +15,7 @@ import (
 
 	"github.com/tlbridge/tlbridge/bridge"
 	"github.com/tlbridge/tlbridge/bridge/publish"
+	"github.com/tlbridge/tlbridge/internal/redact"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/schemas"
 )
@@ -52,7 +53,7 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	req, err := watchRequestFor(fs.Arg(0))
 	if err != nil {
-		fmt.Fprintf(stderr, "tlbridge watch: %v\n", err)
+		fmt.Fprintf(stderr, "tlbridge watch: %s\n", redact.Text(err.Error()))
 		return exitUsage
 	}
 	cfg, err := loadCheckedConfig()
@@ -105,7 +106,7 @@ func awaitNATS(ctx context.Context, a *app) error {
 	cctx, cancel := context.WithTimeout(ctx, watchConnectTimeout)
 	defer cancel()
 	if err := publish.AwaitConnected(cctx, a.nc); err != nil {
-		return fmt.Errorf("NATS at %s is not reachable: %w", redactURL(a.cfg.NatsURL), err)
+		return fmt.Errorf("NATS at %s is not reachable: %w", a.cfg.Redacted().NatsURL, err)
 	}
 	return nil
 }

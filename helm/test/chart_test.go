@@ -67,6 +67,7 @@ func TestDefaults(t *testing.T) {
 		"TLBRIDGE_LOG_FORMAT":       "json",
 		"TLBRIDGE_SHUTDOWN_TIMEOUT": "20s",
 		"TLBRIDGE_DISABLE_STREAM":   "false",
+		"TLBRIDGE_MAX_EVENT_BYTES":  "2097152",
 	}
 	for n, v := range want {
 		if got, _ := env.value(n); got != v {

@@ -4,14 +4,18 @@
 package testnet
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"syscall"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/tlbridge/tlbridge/internal/dialguard"
 )
 
 // Dialer returns a dialer that refuses every address but loopback. The
@@ -34,17 +38,32 @@ func Dialer() *net.Dialer {
 }
 
 // RestrictDefaultTransport makes http.DefaultTransport dial loopback only
-// and ignore proxy settings from the environment.
+// and ignore proxy settings from the environment, and makes every
+// dialguard transport dial loopback only too.
 func RestrictDefaultTransport() {
 	tr := http.DefaultTransport.(*http.Transport)
 	tr.Proxy = nil
 	tr.DialContext = Dialer().DialContext
+	dialguard.RestrictAll(LoopbackOnly)
 }
 
-// CloseIdle closes the default transport's idle keep-alive connections,
-// whose reader goroutines would otherwise count as leaks.
+// LoopbackOnly refuses every address but loopback; it is the restriction
+// RestrictDefaultTransport puts on every dialguard.Guard.
+func LoopbackOnly(ip netip.Addr) error {
+	if !ip.IsLoopback() {
+		return errNotLoopback
+	}
+	return nil
+}
+
+var errNotLoopback = errors.New("test dial to non-loopback address refused")
+
+// CloseIdle closes the idle keep-alive connections of the default
+// transport and of every dialguard transport, whose reader goroutines
+// would otherwise count as leaks.
 func CloseIdle() {
 	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
+	dialguard.CloseIdleConnections()
 }
 
 // Main restricts the default transport, runs the tests, and fails the run

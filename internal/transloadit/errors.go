@@ -50,6 +50,13 @@ var (
 	ErrInvalidAssemblyID = errors.New("transloadit: invalid assembly id")
 	// ErrURLNotAllowed: a URL outside the allow list, or of a refused scheme.
 	ErrURLNotAllowed = errors.New("transloadit: url not allowed")
+	// ErrURLShape: a URL on an allowed host that is not of a shape
+	// Transloadit issues (another path, port, query or fragment). It
+	// wraps ErrURLNotAllowed.
+	ErrURLShape = fmt.Errorf("%w: not an assembly url", ErrURLNotAllowed)
+	// ErrURLWrongAssembly: an Assembly URL that names another Assembly. It
+	// wraps ErrURLNotAllowed.
+	ErrURLWrongAssembly = fmt.Errorf("%w: another assembly's url", ErrURLNotAllowed)
 )
 
 // APIError is an error body of the API: {"error": code, "message": ...,
