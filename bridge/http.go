@@ -24,6 +24,10 @@ type HTTPConfig struct {
 	// Insecure opens the /v1/watches routes to anyone when Token is
 	// empty: for a private address only.
 	Insecure bool
+	// Live reports liveness for /healthz: an error means the process
+	// cannot recover by itself and should be restarted. nil means always
+	// live.
+	Live func() error
 	// Ready reports readiness for /readyz (NATS connected, stream ensured);
 	// nil means always ready.
 	Ready func() error
@@ -62,7 +66,7 @@ func (c *HTTPConfig) setDefaults() {
 
 // NewHTTPHandler returns the bridge's HTTP API:
 //
-//	GET    /healthz           200 while the process runs; never checks NATS
+//	GET    /healthz           200 unless cfg.Live reports an error (503)
 //	GET    /readyz            200 when cfg.Ready returns nil, else 503
 //	GET    /metrics           cfg.Metrics
 //	POST   /v1/watches        body: WatchRequest; reply: WatchReply
@@ -79,7 +83,7 @@ func (c *HTTPConfig) setDefaults() {
 // safe for concurrent use.
 func NewHTTPHandler(m *Manager, cfg HTTPConfig) http.Handler {
 	cfg.setDefaults()
-	h := &httpAPI{m: m, ready: cfg.Ready, notifySecret: cfg.NotifySecret,
+	h := &httpAPI{m: m, live: cfg.Live, ready: cfg.Ready, notifySecret: cfg.NotifySecret,
 		notifyMaxBytes: cfg.NotifyMaxBytes, notifyMaxAge: cfg.NotifyMaxAge, now: cfg.Now,
 		notifySlots: make(chan struct{}, cfg.NotifyConcurrency), apiOff: cfg.Token == "" && !cfg.Insecure}
 	if cfg.Token != "" {
@@ -104,6 +108,7 @@ func NewHTTPHandler(m *Manager, cfg HTTPConfig) http.Handler {
 
 type httpAPI struct {
 	m              *Manager
+	live           func() error
 	ready          func() error
 	tokenSum       []byte // SHA-256 of the bearer token; nil when none is required
 	apiOff         bool   // no token and not insecure: /v1/watches is off
@@ -115,6 +120,12 @@ type httpAPI struct {
 }
 
 func (h *httpAPI) healthz(w http.ResponseWriter, _ *http.Request) {
+	if h.live != nil {
+		if err := h.live(); err != nil {
+			writeAPIText(w, http.StatusServiceUnavailable, "not live: "+err.Error())
+			return
+		}
+	}
 	writeAPIText(w, http.StatusOK, "ok")
 }
 

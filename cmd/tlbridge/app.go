@@ -70,6 +70,7 @@ type app struct {
 	bg          sync.WaitGroup     // background loops and the HTTP server
 	streamReady atomic.Bool        // the JetStream stream is ensured (or not needed)
 	stopping    atomic.Bool        // shutdown began: no longer ready
+	natsClosed  chan nats.Status   // receives when the connection closes; nil without NATS
 	shutOnce    sync.Once
 	shutErr     error
 }
@@ -85,14 +86,23 @@ func (a *app) Run(ctx context.Context) error {
 	if err := a.Start(ctx); err != nil {
 		return err
 	}
+	return errors.Join(a.serve(ctx), a.Shutdown())
+}
+
+// serve waits until ctx ends (nil) or the app can no longer work: the
+// HTTP server failed, or the NATS connection closed for good.
+func (a *app) serve(ctx context.Context) error {
 	var runErr error
 	select {
 	case <-ctx.Done():
 		a.log.Info("shutting down", zap.String("reason", context.Cause(ctx).Error()))
 	case runErr = <-a.httpErr:
 		a.log.Error("http server failed; shutting down", zap.Error(runErr))
+	case <-a.natsClosed:
+		runErr = errNATSClosed
+		a.log.Error("nats connection closed for good; exiting so the process is restarted")
 	}
-	return errors.Join(runErr, a.Shutdown())
+	return runErr
 }
 
 // Start brings the service up. On error everything started is stopped
@@ -162,6 +172,7 @@ func (a *app) startNATS(ctx context.Context) error {
 		return fmt.Errorf("start: %w", err)
 	}
 	a.nc = nc
+	a.natsClosed = nc.StatusChanged(nats.CLOSED)
 	return nil
 }
 
@@ -337,6 +348,7 @@ func (a *app) startHTTP() error {
 		Handler: bridge.NewHTTPHandler(a.mgr, bridge.HTTPConfig{
 			Token:          string(a.cfg.HTTPToken),
 			Insecure:       a.cfg.HTTPInsecure,
+			Live:           a.live,
 			Ready:          a.ready,
 			Metrics:        promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}),
 			NotifySecret:   string(a.cfg.AuthSecret),
@@ -374,6 +386,20 @@ func (a *app) ready() error {
 		return fmt.Errorf("nats %s", a.nc.Status())
 	case !a.streamReady.Load():
 		return fmt.Errorf("stream %s not ensured yet", a.cfg.StreamName)
+	}
+	return nil
+}
+
+// errNATSClosed means the NATS connection closed for good (a protocol
+// error the client does not reconnect from): nothing can be published
+// any more, so the process must restart.
+var errNATSClosed = errors.New("nats connection closed for good")
+
+// live fails once the NATS connection is closed while the app is not
+// stopping, so an orchestrator restarts a process that cannot recover.
+func (a *app) live() error {
+	if a.nc != nil && a.nc.IsClosed() && !a.stopping.Load() {
+		return errNATSClosed
 	}
 	return nil
 }

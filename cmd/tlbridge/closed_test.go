@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+)
+
+// A NATS connection that closes for good (the server refused a control
+// line past 4 KiB, and nats.go does not reconnect from that) must not
+// leave a zombie that logs "publish abandoned" forever: /healthz fails and
+// the app stops serving, so the process exits and is restarted.
+func TestNATSClosedForGoodIsNotAZombie(t *testing.T) {
+	sim := newSim(t)
+	simEnv(t, sim)
+	t.Setenv("TLBRIDGE_HTTP_ADDR", "127.0.0.1:0")
+	t.Setenv("TLBRIDGE_EMBEDDED_NATS_ADDR", "127.0.0.1:0")
+	cfg, err := loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newApp(cfg, zaptest.NewLogger(t), appOptions{})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := a.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Shutdown() })
+	waitFor(t, func() bool { return a.ready() == nil })
+	if code := getStatus(t, "http://"+a.httpAddr()+"/healthz"); code != http.StatusOK {
+		t.Fatalf("/healthz before = %d; want 200", code)
+	}
+	// The same fault a 5,000-character step name caused before subjects
+	// were bounded.
+	_ = a.nc.Publish(strings.Repeat("s", 5000), []byte("x"))
+	if err := a.serve(ctx); !errors.Is(err, errNATSClosed) {
+		t.Fatalf("serve = %v; want errNATSClosed", err)
+	}
+	if code := getStatus(t, "http://"+a.httpAddr()+"/healthz"); code != http.StatusServiceUnavailable {
+		t.Errorf("/healthz with the connection closed for good = %d; want 503", code)
+	}
+}
+
+func getStatus(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode
+}
