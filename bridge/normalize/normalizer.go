@@ -150,6 +150,7 @@ type Normalizer struct {
 	progressAt    time.Time
 	bytesSent     int64
 	bytesFinished int64 // sizes of the uploads announced
+	metaMissing   bool  // an upload was announced without meta
 	combinedSent  float64
 
 	// scanned counts status array entries examined; tests use it to show
@@ -307,8 +308,13 @@ func (n *Normalizer) step(name string) *seenSet {
 	return s
 }
 
+// UploadsLackMeta reports whether an upload was announced without its
+// meta, which a status fetched after upstream's metadata notice has.
+func (n *Normalizer) UploadsLackMeta() bool { return n.metaMissing }
+
 func (n *Normalizer) emitUpload(b *batch, key string, f *transloadit.File) {
 	n.bytesFinished += max(f.Size, 0)
+	n.metaMissing = n.metaMissing || noMeta(f.Meta)
 	b.emit(schemas.TypeUploadFinished, "upload/"+key, "", &schemas.UploadFinished{Upload: publicFile(f)})
 }
 
