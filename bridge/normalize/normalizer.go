@@ -86,7 +86,7 @@ type UpdateObservation struct {
 //     when observations skip states. The events of one observation follow
 //     the lifecycle, whatever its source: uploading; upload.progress
 //     (only while uploading); each new upload.finished in upload order;
-//     upload.meta_extracted; executing or replaying; execution.progress;
+//     executing or replaying; upload.meta_extracted; execution.progress;
 //     each new step.result (Steps in upstream order, results in array
 //     order); each new warning; the terminal event. A replay opens with
 //     replaying instead (it uploads nothing). Across observations, an
@@ -259,11 +259,13 @@ func (n *Normalizer) observeStatus(b *batch, st *transloadit.Status) {
 	n.uploads.diff(st.Uploads, &n.scanned, func(key string, f *transloadit.File) {
 		n.emitUpload(b, key, f)
 	})
-	if st.UploadMetaDataExtracted {
-		n.ensureMeta(b)
-	}
 	if executed {
 		n.ensureExecution(b, false)
+	}
+	if st.UploadMetaDataExtracted {
+		// After executing: upstream's stream sends the metadata notice
+		// after assembly_uploading_finished, and every source agrees.
+		n.ensureMeta(b)
 	}
 	for _, step := range st.Results.Steps() {
 		n.diffResults(b, step, st.Results.Get(step))

@@ -168,7 +168,7 @@ func TestNormalizeSkippedStates(t *testing.T) {
 			st.Warnings = []transloadit.Warning{{Level: "notice", Msg: "slow"}}
 			return st
 		}())},
-		want: []string{"uploading", "upload/u1", "upload/u2", "meta", "executing",
+		want: []string{"uploading", "upload/u1", "upload/u2", "executing", "meta",
 			"result/:original/u1", "result/:original/u2", "result/thumbs/t1", "result/thumbs/t2", "warning/0", "completed"},
 	}, {
 		name: "uploading then completed",
@@ -180,11 +180,11 @@ func TestNormalizeSkippedStates(t *testing.T) {
 			}()),
 			normPoll(2000, normStatus(transloadit.StateCompleted, []string{"u1", "u2"}, "thumbs=t1")),
 		},
-		want: []string{"uploading", "upload.progress/10", "upload/u1", "upload/u2", "meta", "executing", "result/thumbs/t1", "completed"},
+		want: []string{"uploading", "upload.progress/10", "upload/u1", "upload/u2", "executing", "meta", "result/thumbs/t1", "completed"},
 	}, {
 		name: "executing seen first",
 		obs:  []Observation{normPoll(0, normStatus(transloadit.StateExecuting, nil))},
-		want: []string{"uploading", "meta", "executing"},
+		want: []string{"uploading", "executing", "meta"},
 	}, {
 		name: "results while still uploading",
 		obs:  []Observation{normPoll(0, normStatus(transloadit.StateUploading, []string{"u1"}, ":original=u1"))},
@@ -200,11 +200,11 @@ func TestNormalizeSkippedStates(t *testing.T) {
 	}, {
 		name: "failed after execution started",
 		obs:  []Observation{normPoll(0, withExec(failed(normStatus("", []string{"u1"}))))},
-		want: []string{"uploading", "upload/u1", "meta", "executing", "failed"},
+		want: []string{"uploading", "upload/u1", "executing", "meta", "failed"},
 	}, {
 		name: "failed with results",
 		obs:  []Observation{normPoll(0, failed(normStatus("", []string{"u1"}, "thumbs=t1")))},
-		want: []string{"uploading", "upload/u1", "meta", "executing", "result/thumbs/t1", "failed"},
+		want: []string{"uploading", "upload/u1", "executing", "meta", "result/thumbs/t1", "failed"},
 	}, {
 		name: "replaying",
 		obs: []Observation{
@@ -263,7 +263,7 @@ func TestNormalizeExactlyOnceAcrossSources(t *testing.T) {
 			normSSE(200, sseResult("thumbs", "t1")),
 			normSSE(300, sseResult("thumbs", "t1")),
 		},
-		want: []string{"uploading", "upload/u1", "meta", "executing", "result/thumbs/t1"},
+		want: []string{"uploading", "upload/u1", "executing", "meta", "result/thumbs/t1"},
 	}, {
 		name: "stream delivers twice (reconnect)",
 		obs: []Observation{
@@ -544,7 +544,7 @@ func TestNormalizeProgressSharesOneClock(t *testing.T) {
 func TestNormalizeNoUploadProgressFromTerminalStatus(t *testing.T) {
 	st := normStatus(transloadit.StateCompleted, nil)
 	st.BytesReceived = 50
-	normWantKeys(t, normObserve(t, newTestNormalizer(), normPoll(0, st)), "uploading", "meta", "executing", "completed")
+	normWantKeys(t, normObserve(t, newTestNormalizer(), normPoll(0, st)), "uploading", "executing", "meta", "completed")
 }
 
 // normRun runs observations through a fresh normalizer, returning the
@@ -655,7 +655,7 @@ func TestNormalizeResultsWithoutID(t *testing.T) {
 		normPoll(100, noID(transloadit.StateExecuting)),
 		normPoll(200, noID(transloadit.StateCompleted)),
 	)
-	normWantKeys(t, evs, "uploading", "meta", "executing", "result/s/r0", "result/s/~1", "completed")
+	normWantKeys(t, evs, "uploading", "executing", "meta", "result/s/r0", "result/s/~1", "completed")
 }
 
 // TestNormalizeCompactState: the normalizer keeps no status, file or
@@ -826,7 +826,7 @@ func TestNormalizeWarningsOnce(t *testing.T) {
 		return s
 	}
 	evs := normObserve(t, newTestNormalizer(), normPoll(0, st("a")), normPoll(1000, st("a", "b")), normPoll(2000, st("a", "b")), normPoll(3000, st("a")))
-	normWantKeys(t, evs, "uploading", "meta", "executing", "warning/0", "warning/1")
+	normWantKeys(t, evs, "uploading", "executing", "meta", "warning/0", "warning/1")
 	if w := evs[4].Data.(*schemas.Warning); w.Index != 1 || w.Msg != "b" || w.Level != "notice" {
 		t.Errorf("warning = %+v", w)
 	}
@@ -1104,7 +1104,7 @@ func TestNormalizeGoldenSeedStatus(t *testing.T) {
 	for _, ev := range evs {
 		keys = append(keys, strings.TrimPrefix(ev.ID, st.AssemblyID+"/"))
 	}
-	want := []string{"uploading", "upload/a30bd0776e7f4ac3817b056d102e8219", "meta", "executing",
+	want := []string{"uploading", "upload/a30bd0776e7f4ac3817b056d102e8219", "executing", "meta",
 		"result/:original/a30bd0776e7f4ac3817b056d102e8219", "result/faces_detected/b8d12f6c517541ca86bf50c537cedb27", "completed"}
 	if !slices.Equal(keys, want) {
 		t.Errorf("events = %q; want %q", keys, want)

@@ -27,12 +27,12 @@ func TestNormalizeLifecycleOrder(t *testing.T) {
 			st.Warnings = []transloadit.Warning{{Level: "notice", Msg: "slow"}}
 			return st
 		}())},
-		want: []string{"uploading", "upload/u1", "upload/u2", "meta", "executing",
+		want: []string{"uploading", "upload/u1", "upload/u2", "executing", "meta",
 			"result/a/a1", "result/a/a2", "result/b/b1", "result/c/c1", "warning/0", "completed"},
 	}, {
 		name: "late watch of a failed Assembly",
 		obs:  []Observation{normPoll(0, failedLate)},
-		want: []string{"uploading", "upload/u1", "upload/u2", "meta", "executing",
+		want: []string{"uploading", "upload/u1", "upload/u2", "executing", "meta",
 			"result/a/a1", "result/b/b1", "result/c/c1", "failed"},
 	}, {
 		name: "polling: uploading, then executing with the last upload",
@@ -41,7 +41,7 @@ func TestNormalizeLifecycleOrder(t *testing.T) {
 			normPoll(1000, normStatus(transloadit.StateExecuting, []string{"u1", "u2"}, "a=a1")),
 			normPoll(2000, normStatus(transloadit.StateCompleted, []string{"u1", "u2"}, "a=a1,a2")),
 		},
-		want: []string{"uploading", "upload/u1", "upload/u2", "meta", "executing", "result/a/a1", "result/a/a2", "completed"},
+		want: []string{"uploading", "upload/u1", "upload/u2", "executing", "meta", "result/a/a1", "result/a/a2", "completed"},
 	}, {
 		name: "stream connected late: the status fills in before the stream goes on",
 		obs: []Observation{
@@ -49,7 +49,7 @@ func TestNormalizeLifecycleOrder(t *testing.T) {
 			normSSE(100, sseResult("a", "a1")),
 			normPoll(200, normStatus(transloadit.StateCompleted, []string{"u1", "u2"}, "a=a1")),
 		},
-		want: []string{"uploading", "upload/u1", "upload/u2", "meta", "executing", "result/a/a1", "completed"},
+		want: []string{"uploading", "upload/u1", "upload/u2", "executing", "meta", "result/a/a1", "completed"},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,7 +69,7 @@ func TestNormalizeStateOfTheMoment(t *testing.T) {
 	want := map[schemas.Type]transloadit.State{
 		schemas.TypeUploading:           transloadit.StateUploading,
 		schemas.TypeUploadFinished:      transloadit.StateUploading,
-		schemas.TypeUploadMetaExtracted: transloadit.StateUploading,
+		schemas.TypeUploadMetaExtracted: transloadit.StateExecuting,
 		schemas.TypeExecuting:           transloadit.StateExecuting,
 		schemas.TypeStepResult:          transloadit.StateExecuting,
 		schemas.TypeWarning:             transloadit.StateExecuting,
@@ -114,7 +114,7 @@ func TestNormalizeReplayFirstSeenExecuting(t *testing.T) {
 		normPoll(1000, replay(normStatus(transloadit.StateReplaying, nil, "a=a1"))),
 		normPoll(2000, replay(normStatus(transloadit.StateCompleted, nil, "a=a1"))),
 	)
-	normWantKeys(t, evs, "uploading", "meta", "executing", "result/a/a1", "completed")
+	normWantKeys(t, evs, "uploading", "executing", "meta", "result/a/a1", "completed")
 	r := evs[3].Base()
 	if r.ParentID == "" || r.State != string(transloadit.StateReplaying) {
 		t.Errorf("result after the replay was known: parent %q, state %q; want the parent and ASSEMBLY_REPLAYING", r.ParentID, r.State)
