@@ -59,7 +59,7 @@ type crossMode struct {
 	fromStart bool
 	// watch makes the bridge follow the Assembly st and returns the
 	// outcome.
-	watch func(h *harness, t *testing.T, st *transloadit.Status) bridge.Outcome
+	watch func(h *harness, t testing.TB, st *transloadit.Status) bridge.Outcome
 }
 
 var crossModes = []crossMode{
@@ -73,7 +73,7 @@ var crossModes = []crossMode{
 
 // watchNotified hands the bridge the Assembly's final status as a
 // notification, the only thing it learns.
-func watchNotified(h *harness, t *testing.T, st *transloadit.Status) bridge.Outcome {
+func watchNotified(h *harness, t testing.TB, st *transloadit.Status) bridge.Outcome {
 	t.Helper()
 	final := awaitTerminal(t, h, st.AssemblyID)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -92,7 +92,7 @@ func watchNotified(h *harness, t *testing.T, st *transloadit.Status) bridge.Outc
 }
 
 // watchLate asks for the watch only once the Assembly has ended.
-func watchLate(h *harness, t *testing.T, st *transloadit.Status) bridge.Outcome {
+func watchLate(h *harness, t testing.TB, st *transloadit.Status) bridge.Outcome {
 	t.Helper()
 	awaitTerminal(t, h, st.AssemblyID)
 	return h.watch(t, st)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlbridge/tlbridge/bridge/normalize/normalizetest"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/schemas"
 	"github.com/tlbridge/tlbridge/schemas/schematest"
@@ -1140,4 +1141,17 @@ func TestNormalizeGoldenRecording(t *testing.T) {
 	normWantKeys(t, evs, "uploading", "upload/e48cdd96971c4485976bce09cbc32a78", "executing",
 		"result/waveformed/8197cd2434784ec4b63340c6a06169eb", "upload/99757ab201334bf8b04ae0a3474c523c", "meta",
 		"progress/50", "result/waveformed/e5f6cd5256b94b88bbfad872a0ba1cb3", "completed")
+}
+
+// TestNormalizeRecordingOrder: the recorded real stream keeps the order
+// the catalogue guarantees, with the stream's own exception.
+func TestNormalizeRecordingOrder(t *testing.T) {
+	n := newTestNormalizer()
+	var evs []*schemas.Event
+	for i, u := range normParseSSE(t, "../../internal/transloadit/testdata/sse-recording-two-uploads.txt") {
+		for _, ev := range n.Observe(normSSE(i*400, u)) {
+			evs = append(evs, &ev)
+		}
+	}
+	normalizetest.CheckOrder(t, evs)
 }

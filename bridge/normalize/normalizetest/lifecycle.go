@@ -15,8 +15,9 @@ import (
 // upload.meta_extracted; execution.progress and step.result; the terminal
 // event; warnings anywhere before the terminal event. No event comes
 // after its moment: no upload.progress after executing or for bytes the
-// uploads already announced account for, no replaying after executing. The one exception is the stream's own: an
-// upload.finished learned from the stream may follow executing. Every
+// uploads already announced account for, no replaying after executing.
+// The one exception is the stream's own: an upload.finished or
+// upload.meta_extracted learned from the stream may come late. Every
 // event but failed and watch.* carries a state.
 func CheckOrder(t testing.TB, evs []*schemas.Event) {
 	t.Helper()

@@ -60,10 +60,11 @@ func orderError(evs []*schemas.Event) error {
 }
 
 // streamLateUpload is the documented exception: Transloadit's stream may
-// announce an upload after execution started.
+// announce an upload, or the metadata notice, after execution started.
 func streamLateUpload(ev *schemas.Event) bool {
 	b := ev.Base()
-	return ev.Type == schemas.TypeUploadFinished && b != nil && b.Source == schemas.SourceSSE
+	late := ev.Type == schemas.TypeUploadFinished || ev.Type == schemas.TypeUploadMetaExtracted
+	return late && b != nil && b.Source == schemas.SourceSSE
 }
 
 // filesInOrder checks that uploads come in the final status's upload
