@@ -94,8 +94,9 @@ type UpdateObservation struct {
 //     executing is out or for bytes the announced uploads account for,
 //     and no replaying after executing (a replay first seen executing
 //     without parent_id stays opened by executing). The one exception is
-//     the stream itself announcing an upload after execution started,
-//     which real Transloadit streams do.
+//     the stream itself announcing an upload, or the metadata notice,
+//     after execution started or after a result, which real Transloadit
+//     streams do; those events carry source "sse".
 //   - Every non-terminal event carries in data.state the state of its
 //     moment: ASSEMBLY_UPLOADING until execution opens, then
 //     ASSEMBLY_EXECUTING (ASSEMBLY_REPLAYING for a replay). The terminal
