@@ -155,3 +155,22 @@ func TestNormalizeNoUploadProgressAfterItsUpload(t *testing.T) {
 	evs = normObserve(t, newTestNormalizer(), normPoll(0, uploading(15, "u1")))
 	normWantKeys(t, evs, "uploading", "upload.progress/15", "upload/u1")
 }
+
+// TestNormalizeUploadsLackMeta: only an upload announced without meta
+// makes the metadata notice worth a status fetch.
+func TestNormalizeUploadsLackMeta(t *testing.T) {
+	n := newTestNormalizer()
+	normObserve(t, n, normSSE(0, sseUpload("u1")))
+	if n.UploadsLackMeta() {
+		t.Error("UploadsLackMeta() = true after an upload with meta")
+	}
+	for _, meta := range []string{"", "null", "{}"} {
+		n := newTestNormalizer()
+		u := sseUpload("u1")
+		u.Upload.Meta = json.RawMessage(meta)
+		normObserve(t, n, normSSE(0, sseUpload("u0")), normSSE(10, u))
+		if !n.UploadsLackMeta() {
+			t.Errorf("UploadsLackMeta() = false after an upload with meta %q", meta)
+		}
+	}
+}
