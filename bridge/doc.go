@@ -1,11 +1,16 @@
 // Package bridge turns the progress of Transloadit Assemblies into
 // versioned events on NATS.
 //
-// A [Manager] owns one worker per watched Assembly. A worker fetches the
-// status once, then follows the Assembly's update stream; while the stream
+// A [Manager] owns one worker per watched Assembly. A worker connects the
+// Assembly's update stream first and fetches the status once it is
+// connected, so nothing falls between the two (without a stream URL in the
+// request it fetches first, for the URL in the status). While the stream
 // is down it polls the status endpoint (rate-limited by the poller), and
 // before any terminal event it fetches the status again, so results the
-// stream missed are still emitted. A [normalize.Normalizer] turns what the
+// stream missed are still emitted. While the stream stays up that is two
+// status requests per Assembly, three when uploads came without their
+// meta before upstream's metadata notice, plus a safety-net poll every
+// ten poll intervals. A [normalize.Normalizer] turns what the
 // worker observes into events; a [publish.Publisher] delivers them.
 //
 // Guarantees:

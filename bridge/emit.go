@@ -17,6 +17,7 @@ import (
 // it implies; it reports whether the watch is over.
 func (r *watchRun) observeStatus(st *transloadit.Status, source string) bool {
 	now := r.now()
+	r.known = true
 	r.w.setState(string(st.OK))
 	r.publish(r.w.norm.Observe(normalize.StatusObservation{Source: source, At: now, Status: st}), now)
 	return r.finished(st.Outcome())

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"time"
@@ -9,7 +10,42 @@ import (
 
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/poller"
+	"github.com/tlbridge/tlbridge/schemas"
 )
+
+// begin learns what the worker needs before it connects the stream and
+// returns the stream URL: the request's, or else the one in the status,
+// which then has to be fetched first. A notification that started the
+// watch stands in for that fetch. ok is false when the watch is already
+// over (r.outcome says how).
+func (r *watchRun) begin(ctx context.Context, ttl <-chan time.Time) (url string, ok bool) {
+	url = r.w.req.UpdateStreamURL
+	if st := r.w.seed; st != nil {
+		if r.observeStatus(st, schemas.SourceNotify) {
+			return "", false
+		}
+		return cmp.Or(url, st.StreamURL()), true
+	}
+	if url != "" || r.env.disableStream {
+		return url, true
+	}
+	if r.first(ctx, ttl) {
+		return "", false
+	}
+	return r.streamURL, true
+}
+
+// first fetches and observes the first status; it reports whether the
+// watch is over.
+func (r *watchRun) first(ctx context.Context, ttl <-chan time.Time) bool {
+	st, o := r.firstStatus(ctx, ttl)
+	if o != "" {
+		r.outcome = o
+		return true
+	}
+	r.streamURL = st.StreamURL()
+	return r.observeStatus(st, schemas.SourcePoll)
+}
 
 // firstStatus fetches until the Assembly is known, giving up after
 // NotFoundGrace of "not found" answers or at the TTL.

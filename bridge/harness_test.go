@@ -41,7 +41,7 @@ type harness struct {
 	m   *bridge.Manager
 }
 
-func newHarness(t *testing.T, mode string, tune func(*bridge.ManagerConfig), opts ...transloadittest.Option) *harness {
+func newHarness(t testing.TB, mode string, tune func(*bridge.ManagerConfig), opts ...transloadittest.Option) *harness {
 	t.Helper()
 	srv := transloadittest.NewServer(opts...)
 	t.Cleanup(srv.Close)
@@ -75,7 +75,7 @@ func newHarness(t *testing.T, mode string, tune func(*bridge.ManagerConfig), opt
 	return &harness{srv: srv, pub: pub, m: m}
 }
 
-func (h *harness) create(t *testing.T, sc transloadittest.Script) *transloadit.Status {
+func (h *harness) create(t testing.TB, sc transloadittest.Script) *transloadit.Status {
 	t.Helper()
 	st, err := h.srv.Create(context.Background(), sc)
 	if err != nil {
@@ -86,13 +86,13 @@ func (h *harness) create(t *testing.T, sc transloadittest.Script) *transloadit.S
 
 // watch asks for a watch of st as a client holding the create response
 // would, and waits for its outcome.
-func (h *harness) watch(t *testing.T, st *transloadit.Status) bridge.Outcome {
+func (h *harness) watch(t testing.TB, st *transloadit.Status) bridge.Outcome {
 	t.Helper()
 	req := bridge.WatchRequest{AssemblyID: st.AssemblyID, AssemblySSLURL: st.AssemblySSLURL, UpdateStreamURL: st.UpdateStreamURL}
 	return h.watchReq(t, req)
 }
 
-func (h *harness) watchReq(t *testing.T, req bridge.WatchRequest) bridge.Outcome {
+func (h *harness) watchReq(t testing.TB, req bridge.WatchRequest) bridge.Outcome {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -109,7 +109,7 @@ func (h *harness) watchReq(t *testing.T, req bridge.WatchRequest) bridge.Outcome
 
 // events returns one Assembly's published events in order, each checked
 // against its schema and the CloudEvents rules.
-func (h *harness) events(t *testing.T, id string) []*schemas.Event {
+func (h *harness) events(t testing.TB, id string) []*schemas.Event {
 	t.Helper()
 	var out []*schemas.Event
 	for _, msg := range h.pub.Messages() {
@@ -129,7 +129,7 @@ func (h *harness) events(t *testing.T, id string) []*schemas.Event {
 	return out
 }
 
-func (h *harness) final(t *testing.T, id string) *transloadit.Status {
+func (h *harness) final(t testing.TB, id string) *transloadit.Status {
 	t.Helper()
 	st, ok := h.srv.Status(id)
 	if !ok {

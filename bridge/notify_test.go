@@ -70,7 +70,7 @@ func signed(t *testing.T, st *transloadit.Status) map[string]string {
 	return map[string]string{"transloadit": string(raw), "signature": transloadit.Sign(notifySecret, string(raw))}
 }
 
-func awaitTerminal(t *testing.T, h *harness, id string) *transloadit.Status {
+func awaitTerminal(t testing.TB, h *harness, id string) *transloadit.Status {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -6,7 +6,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/stream"
 )
 
@@ -40,10 +39,16 @@ func (e streamUpdate) apply(ctx context.Context, r *watchRun) bool {
 		return true
 	}
 	switch e.u.Kind {
-	case stream.KindAssemblyFinished, stream.KindMetaDataExtracted, stream.KindAssemblyError:
+	case stream.KindAssemblyFinished, stream.KindAssemblyError:
 		// These carry no payload (or not the whole truth): the status
 		// has it, and the terminal event waits for it.
 		return r.poll(ctx)
+	case stream.KindMetaDataExtracted:
+		// The notice carries no metadata: fetch it only if an upload
+		// came without.
+		if r.w.norm.UploadsLackMeta() {
+			return r.poll(ctx)
+		}
 	}
 	return false
 }
@@ -52,7 +57,8 @@ func (streamConnected) apply(ctx context.Context, r *watchRun) bool {
 	r.env.metrics.UpstreamRequest("stream", "ok")
 	r.setStreaming(true)
 	// The stream does not replay: whatever happened before this connect
-	// is only in the status.
+	// is only in the status. Fetched now, nothing falls between the two;
+	// on the first connect this is the worker's first fetch.
 	return r.poll(ctx)
 }
 
@@ -70,7 +76,8 @@ func (e streamEnded) apply(ctx context.Context, r *watchRun) bool {
 	if e.err != nil {
 		r.env.metrics.pollFallback()
 		r.w.log.Warn("update stream unavailable; polling", zap.Error(e.err))
-		return false
+		// No connect will bring the first status: fetch it now.
+		return !r.known && r.poll(ctx)
 	}
 	return r.poll(ctx)
 }
@@ -88,14 +95,10 @@ func (r *watchRun) setStreaming(on bool) {
 	r.w.setStreaming(on)
 }
 
-// startStream runs the update stream in a goroutine the returned stop
-// function cancels and waits for. Without a stream URL, or with streams
-// disabled, the worker polls only.
-func (r *watchRun) startStream(ctx context.Context, st *transloadit.Status) (<-chan streamEvent, func()) {
-	url := r.w.req.UpdateStreamURL
-	if url == "" {
-		url = st.StreamURL()
-	}
+// startStream runs the update stream of url in a goroutine the returned
+// stop function cancels and waits for. Without a stream URL, or with
+// streams disabled, the worker polls only.
+func (r *watchRun) startStream(ctx context.Context, url string) (<-chan streamEvent, func()) {
 	if r.env.disableStream || url == "" {
 		r.streamOff = true
 		return nil, func() {}

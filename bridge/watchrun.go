@@ -13,6 +13,12 @@ import (
 // for anything it missed.
 const streamPollFactor = 10
 
+// streamConnectGrace is how long a worker that knows nothing of its
+// Assembly yet waits for the stream to connect (the fetch on connect is
+// the first one) before it fetches the status anyway; the poll interval
+// bounds it too.
+const streamConnectGrace = time.Second
+
 // watchRun is the state of one run of a worker: where news comes from and
 // how the watch stands. Only the worker's goroutine touches it.
 type watchRun struct {
@@ -22,7 +28,9 @@ type watchRun struct {
 	target    poller.Target
 	outcome   Outcome
 	streaming bool
-	streamOff bool // the stream ended for good; poll only
+	streamOff bool   // the stream ended for good; poll only
+	known     bool   // a full status was observed
+	streamURL string // from the first status, when the request had none
 	notFound  time.Time
 	failures  int // consecutive failed fetches
 	pubFailed bool
@@ -69,9 +77,16 @@ func (r *watchRun) loop(ctx context.Context, ttl <-chan time.Time, events <-chan
 	}
 }
 
+// pollEvery is the poll period: short while the first status is still
+// awaited, stretched while the stream carries the news. The stretched
+// poll is a safety net: it costs one status request per
+// streamPollFactor poll intervals of a streamed Assembly's life.
 func (r *watchRun) pollEvery() time.Duration {
 	d := r.env.pollInterval
-	if r.streaming && !r.streamOff {
+	switch {
+	case !r.known:
+		d = min(d, streamConnectGrace)
+	case r.streaming && !r.streamOff:
 		d *= streamPollFactor
 	}
 	return d

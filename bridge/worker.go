@@ -34,8 +34,9 @@ type workerEnv struct {
 	onEvent       func(ev schemas.Event, data []byte)
 }
 
-// worker watches one Assembly: stream first, polling while the stream is
-// down, and a status fetch before the terminal event.
+// worker watches one Assembly: stream first, the status fetched once it
+// is connected, polling while the stream is down, and a status fetch
+// before the terminal event.
 type worker struct {
 	env    *workerEnv
 	id     string
@@ -125,18 +126,17 @@ func (w *worker) run(pubCtx context.Context) Outcome {
 	ttl := w.env.clock.NewTimer(w.env.watchTTL)
 	defer ttl.Stop()
 
-	st, source := w.seed, schemas.SourceNotify
-	if st == nil {
-		var outcome Outcome
-		if st, outcome = r.firstStatus(ctx, ttl.C()); outcome != "" {
-			return outcome
-		}
-		source = schemas.SourcePoll
-	}
-	if r.observeStatus(st, source) {
+	url, ok := r.begin(ctx, ttl.C())
+	if !ok {
 		return r.outcome
 	}
-	events, stopStream := r.startStream(ctx, st)
+	events, stopStream := r.startStream(ctx, url)
 	defer stopStream()
+	if !r.known && r.streamOff {
+		// No stream to wait for: fetch the first status now.
+		if r.first(ctx, ttl.C()) {
+			return r.outcome
+		}
+	}
 	return r.loop(ctx, ttl.C(), events)
 }

@@ -14,11 +14,15 @@ const (
 type Base struct {
 	// AssemblyID is the Assembly the event is about.
 	AssemblyID string `json:"assembly_id"`
-	// State is the Assembly's "ok" value as observed when the event was
-	// derived (for an event learned from the update stream, the state that
-	// stream implies). Events that stand for states skipped between two
-	// observations carry the later, observed state. Empty when upstream
-	// gave none (failed Assemblies often have "ok": null).
+	// State is the Assembly's state at the event's moment, however late
+	// the bridge learned of it: ASSEMBLY_UPLOADING for uploading and the
+	// upload events before execution opened; ASSEMBLY_EXECUTING (or
+	// ASSEMBLY_REPLAYING for a replay) for executing, replaying and every
+	// event after them; the final status's ok for completed, canceled,
+	// aborted and failed. It is never empty, except on failed (upstream
+	// often gives "ok": null with an error) and on watch.expired and
+	// watch.failed (the furthest state observed, empty when the Assembly
+	// was never seen).
 	State string `json:"state"`
 	// Source is one of SourceSSE, SourcePoll, SourceNotify, SourceBridge.
 	Source string `json:"source"`

@@ -39,7 +39,7 @@ func samplePayloads() map[schemas.Type]schemas.Payload {
 		schemas.TypeUploading:           &schemas.Uploading{Base: sampleBase("ASSEMBLY_UPLOADING")},
 		schemas.TypeUploadProgress:      &schemas.UploadProgress{Base: sampleBase("ASSEMBLY_UPLOADING"), BytesReceived: 10, BytesExpected: i64(20)},
 		schemas.TypeUploadFinished:      &schemas.UploadFinished{Base: sampleBase("ASSEMBLY_UPLOADING"), Upload: sampleFile()},
-		schemas.TypeUploadMetaExtracted: &schemas.UploadMetaExtracted{Base: sampleBase("ASSEMBLY_EXECUTING"), Uploads: 2},
+		schemas.TypeUploadMetaExtracted: &schemas.UploadMetaExtracted{Base: sampleBase("ASSEMBLY_UPLOADING"), Uploads: 2},
 		schemas.TypeExecuting:           &schemas.Executing{Base: sampleBase("ASSEMBLY_EXECUTING")},
 		schemas.TypeReplaying:           &schemas.Replaying{Base: replay},
 		schemas.TypeExecutionProgress: &schemas.ExecutionProgress{Base: sampleBase("ASSEMBLY_EXECUTING"), ProgressCombined: 50,

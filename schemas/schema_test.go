@@ -77,6 +77,7 @@ func TestValidateRejects(t *testing.T) {
 		want string
 	}{
 		{"no assembly_id", mutate(func(m map[string]any) { delete(data(m), "assembly_id") }), "assembly_id"},
+		{"empty state", mutate(func(m map[string]any) { data(m)["state"] = "" }), "state"},
 		{"no observed_at", mutate(func(m map[string]any) { delete(data(m), "observed_at") }), "observed_at"},
 		{"bad source", mutate(func(m map[string]any) { data(m)["source"] = "carrier-pigeon" }), "source"},
 		{"undeclared member", mutate(func(m map[string]any) { data(m)["surprise"] = 1 }), "surprise"},
@@ -161,5 +162,21 @@ func TestEnvelopeSubjectBound(t *testing.T) {
 	}
 	if err := schematest.Validate(data); err == nil || !strings.Contains(err.Error(), "subject") {
 		t.Errorf("Validate(over-long subject) = %v; want a subject error", err)
+	}
+}
+
+// TestStateMayBeEmpty: only failed and the watch.* events may carry an
+// empty state; every other event's moment has one.
+func TestStateMayBeEmpty(t *testing.T) {
+	mayBeEmpty := map[schemas.Type]bool{schemas.TypeFailed: true, schemas.TypeWatchExpired: true, schemas.TypeWatchFailed: true}
+	for typ, p := range samplePayloads() {
+		p.BaseData().State = ""
+		b, err := schemas.Encode(sampleEvent(typ, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := schematest.Validate(b); (err == nil) != mayBeEmpty[typ] {
+			t.Errorf("%s with an empty state: Validate() = %v; want valid %v", typ, err, mayBeEmpty[typ])
+		}
 	}
 }

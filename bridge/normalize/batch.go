@@ -11,6 +11,9 @@ type batch struct {
 	n      *Normalizer
 	at     time.Time
 	source string
+	// state is the terminal event's data.state: the ok of the status
+	// that ended the Assembly, or the state known when the bridge gave
+	// up. Other events carry the state of their moment.
 	state  string
 	events []schemas.Event
 }
@@ -21,6 +24,9 @@ func (b *batch) emit(t schemas.Type, key, step string, data schemas.Payload) {
 	base := data.BaseData()
 	base.AssemblyID = n.cfg.AssemblyID
 	base.State = b.state
+	if !t.Terminal() {
+		base.State = string(n.phaseState())
+	}
 	base.Source = b.source
 	base.ObservedAt = b.at
 	base.ParentID = n.parentID

@@ -1,6 +1,8 @@
 package normalize
 
 import (
+	"bytes"
+	"encoding/json"
 	"reflect"
 
 	"github.com/tlbridge/tlbridge/internal/transloadit"
@@ -39,4 +41,10 @@ func pairFields(dst, src reflect.Type) []fieldPair {
 		}
 	}
 	return pairs
+}
+
+// noMeta reports whether a file's meta is missing, null or empty.
+func noMeta(m json.RawMessage) bool {
+	m = bytes.TrimSpace(m)
+	return len(m) == 0 || bytes.Equal(m, []byte("null")) || bytes.Equal(m, []byte("{}"))
 }

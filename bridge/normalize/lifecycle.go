@@ -35,6 +35,24 @@ func (n *Normalizer) replay() bool {
 	return n.parentID != "" || n.sent.replaying
 }
 
+// executionOpen reports whether executing or replaying was emitted: the
+// events that follow belong to the execution phase.
+func (n *Normalizer) executionOpen() bool { return n.sent.executing || n.sent.replaying }
+
+// phaseState is the data.state of a non-terminal event emitted now: the
+// state of the phase the events have reached, whatever state the status
+// read was in. Before execution opens that is ASSEMBLY_UPLOADING; after,
+// ASSEMBLY_REPLAYING for a replay and ASSEMBLY_EXECUTING otherwise.
+func (n *Normalizer) phaseState() transloadit.State {
+	switch {
+	case !n.executionOpen():
+		return transloadit.StateUploading
+	case n.sent.replaying || n.state == transloadit.StateReplaying:
+		return transloadit.StateReplaying
+	}
+	return transloadit.StateExecuting
+}
+
 // ensureUploading emits uploading first, unless the Assembly is a replay
 // (which does not upload) or it was emitted already.
 func (n *Normalizer) ensureUploading(b *batch) {
@@ -45,18 +63,17 @@ func (n *Normalizer) ensureUploading(b *batch) {
 	b.emit(schemas.TypeUploading, "uploading", "", &schemas.Uploading{})
 }
 
-// ensureExecution emits the event that opens the execution phase once:
+// ensureExecution emits the event that opens the execution phase, once:
 // replaying for a replay (or when replaying is forced), executing
-// otherwise.
+// otherwise. Once either is out the phase is open, so a replay first seen
+// as executing (no parent_id yet) never gets replaying after executing.
 func (n *Normalizer) ensureExecution(b *batch, replaying bool) {
-	if replaying || n.replay() {
-		if !n.sent.replaying {
-			n.sent.replaying = true
-			b.emit(schemas.TypeReplaying, "replaying", "", &schemas.Replaying{})
-		}
-		return
-	}
-	if !n.sent.executing {
+	switch {
+	case n.executionOpen():
+	case replaying || n.replay():
+		n.sent.replaying = true
+		b.emit(schemas.TypeReplaying, "replaying", "", &schemas.Replaying{})
+	default:
 		n.sent.executing = true
 		b.emit(schemas.TypeExecuting, "executing", "", &schemas.Executing{})
 	}
@@ -80,8 +97,12 @@ func (n *Normalizer) markProgress(b *batch) {
 	n.progressAt = b.at
 }
 
+// uploadProgress reports the status's bytes_received while uploading.
+// Bytes that the uploads already announced account for say nothing new:
+// that progress would come after its upload.finished.
 func (n *Normalizer) uploadProgress(b *batch, st *transloadit.Status) {
-	if st.BytesReceived <= n.bytesSent || !n.progressDue(b) {
+	if n.state != transloadit.StateUploading || n.executionOpen() ||
+		st.BytesReceived <= max(n.bytesSent, n.bytesFinished) || !n.progressDue(b) {
 		return
 	}
 	n.bytesSent = st.BytesReceived

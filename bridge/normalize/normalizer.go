@@ -83,13 +83,26 @@ type UpdateObservation struct {
 //     its index in the status's array ("~<index>" in the event ID), and one
 //     without an id from the stream is left to the next status.
 //   - Lifecycle events are emitted once each and never out of order, even
-//     when observations skip states. Within one status the order is
-//     uppy's diff order: uploading, executing (or replaying), each new
-//     upload.finished, upload.progress, upload.meta_extracted, each new
-//     step.result (Steps in upstream order, results in array order), each
-//     new warning, then the terminal event. Any result or execution
-//     progress implies executing, so executing always precedes them; an
-//     upload may still finish after executing, as the real stream shows.
+//     when observations skip states. The events of one observation follow
+//     the lifecycle, whatever its source: uploading; upload.progress
+//     (only while uploading); each new upload.finished in upload order;
+//     executing or replaying; upload.meta_extracted; execution.progress;
+//     each new step.result (Steps in upstream order, results in array
+//     order); each new warning; the terminal event. A replay opens with
+//     replaying instead (it uploads nothing). Across observations, an
+//     event is never emitted after its moment: no upload.progress once
+//     executing is out or for bytes the announced uploads account for,
+//     and no replaying after executing (a replay first seen executing
+//     without parent_id stays opened by executing). The one exception is
+//     the stream itself announcing an upload, or the metadata notice,
+//     after execution started or after a result, which real Transloadit
+//     streams do; those events carry source "sse".
+//   - Every non-terminal event carries in data.state the state of its
+//     moment: ASSEMBLY_UPLOADING until execution opens, then
+//     ASSEMBLY_EXECUTING (ASSEMBLY_REPLAYING for a replay). The terminal
+//     event carries the ok of the status that ended the Assembly (empty
+//     for a failure without one); watch.expired and watch.failed the
+//     furthest state observed.
 //   - The terminal event (completed, failed, canceled, aborted, or
 //     watch.expired / watch.failed from GiveUp) is emitted once and is
 //     the last event: after it Observe and GiveUp return nothing.
@@ -134,10 +147,12 @@ type Normalizer struct {
 	results   int
 	warnings  int
 
-	progressSent bool
-	progressAt   time.Time
-	bytesSent    int64
-	combinedSent float64
+	progressSent  bool
+	progressAt    time.Time
+	bytesSent     int64
+	bytesFinished int64 // sizes of the uploads announced
+	metaMissing   bool  // an upload was announced without meta
+	combinedSent  float64
 
 	// scanned counts status array entries examined; tests use it to show
 	// that a diff costs O(new).
@@ -233,26 +248,24 @@ func (n *Normalizer) observeStatus(b *batch, st *transloadit.Status) {
 		n.parentID = st.ParentID
 	}
 	n.advance(st.OK)
-	b.state = string(st.OK)
-	if outcome == transloadit.OutcomeRunning {
-		// A lagging status (a poll answered by a node behind the stream)
-		// must not take the state back.
-		b.state = string(n.state)
-	}
-	if st.OK == transloadit.StateReplaying {
+	executed := n.executed(st, outcome)
+	if st.OK == transloadit.StateReplaying || n.replay() && executed {
+		// A replay uploads nothing: replaying opens its events.
 		n.ensureExecution(b, true)
 	}
 	n.ensureUploading(b)
-	if n.executed(st, outcome) {
-		n.ensureExecution(b, false)
-	}
-	n.uploads.diff(st.Uploads, &n.scanned, func(key string, f *transloadit.File) {
-		b.emit(schemas.TypeUploadFinished, "upload/"+key, "", &schemas.UploadFinished{Upload: publicFile(f)})
-	})
-	if n.state == transloadit.StateUploading && outcome == transloadit.OutcomeRunning {
+	if outcome == transloadit.OutcomeRunning {
 		n.uploadProgress(b, st)
 	}
+	n.uploads.diff(st.Uploads, &n.scanned, func(key string, f *transloadit.File) {
+		n.emitUpload(b, key, f)
+	})
+	if executed {
+		n.ensureExecution(b, false)
+	}
 	if st.UploadMetaDataExtracted {
+		// After executing: upstream's stream sends the metadata notice
+		// after assembly_uploading_finished, and every source agrees.
 		n.ensureMeta(b)
 	}
 	for _, step := range st.Results.Steps() {
@@ -264,6 +277,7 @@ func (n *Normalizer) observeStatus(b *batch, st *transloadit.Status) {
 	}
 	n.warnings = max(n.warnings, len(st.Warnings))
 	if outcome.Terminal() {
+		b.state = string(st.OK)
 		n.terminal(b, st, outcome)
 	}
 }
@@ -295,6 +309,16 @@ func (n *Normalizer) step(name string) *seenSet {
 		n.stepOrder = append(n.stepOrder, name)
 	}
 	return s
+}
+
+// UploadsLackMeta reports whether an upload was announced without its
+// meta, which a status fetched after upstream's metadata notice has.
+func (n *Normalizer) UploadsLackMeta() bool { return n.metaMissing }
+
+func (n *Normalizer) emitUpload(b *batch, key string, f *transloadit.File) {
+	n.bytesFinished += max(f.Size, 0)
+	n.metaMissing = n.metaMissing || noMeta(f.Meta)
+	b.emit(schemas.TypeUploadFinished, "upload/"+key, "", &schemas.UploadFinished{Upload: publicFile(f)})
 }
 
 func (n *Normalizer) emitResult(b *batch, step, key string, f *transloadit.File) {

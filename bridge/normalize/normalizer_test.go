@@ -14,13 +14,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tlbridge/tlbridge/bridge/normalize/normalizetest"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/schemas"
 	"github.com/tlbridge/tlbridge/schemas/schematest"
 	"github.com/tlbridge/tlbridge/stream"
 )
 
-// The golden files are rewritten with `go test ./bridge -run Golden -update`.
+// The golden files are rewritten with
+// `go test ./bridge/normalize -run Golden -update`.
 // The flag is registered only if no other test file of the package did.
 func init() {
 	if flag.Lookup("update") == nil {
@@ -167,7 +169,7 @@ func TestNormalizeSkippedStates(t *testing.T) {
 			st.Warnings = []transloadit.Warning{{Level: "notice", Msg: "slow"}}
 			return st
 		}())},
-		want: []string{"uploading", "executing", "upload/u1", "upload/u2", "meta",
+		want: []string{"uploading", "upload/u1", "upload/u2", "executing", "meta",
 			"result/:original/u1", "result/:original/u2", "result/thumbs/t1", "result/thumbs/t2", "warning/0", "completed"},
 	}, {
 		name: "uploading then completed",
@@ -179,7 +181,7 @@ func TestNormalizeSkippedStates(t *testing.T) {
 			}()),
 			normPoll(2000, normStatus(transloadit.StateCompleted, []string{"u1", "u2"}, "thumbs=t1")),
 		},
-		want: []string{"uploading", "upload/u1", "upload.progress/10", "executing", "upload/u2", "meta", "result/thumbs/t1", "completed"},
+		want: []string{"uploading", "upload.progress/10", "upload/u1", "upload/u2", "executing", "meta", "result/thumbs/t1", "completed"},
 	}, {
 		name: "executing seen first",
 		obs:  []Observation{normPoll(0, normStatus(transloadit.StateExecuting, nil))},
@@ -199,11 +201,11 @@ func TestNormalizeSkippedStates(t *testing.T) {
 	}, {
 		name: "failed after execution started",
 		obs:  []Observation{normPoll(0, withExec(failed(normStatus("", []string{"u1"}))))},
-		want: []string{"uploading", "executing", "upload/u1", "meta", "failed"},
+		want: []string{"uploading", "upload/u1", "executing", "meta", "failed"},
 	}, {
 		name: "failed with results",
 		obs:  []Observation{normPoll(0, failed(normStatus("", []string{"u1"}, "thumbs=t1")))},
-		want: []string{"uploading", "executing", "upload/u1", "meta", "result/thumbs/t1", "failed"},
+		want: []string{"uploading", "upload/u1", "executing", "meta", "result/thumbs/t1", "failed"},
 	}, {
 		name: "replaying",
 		obs: []Observation{
@@ -262,7 +264,7 @@ func TestNormalizeExactlyOnceAcrossSources(t *testing.T) {
 			normSSE(200, sseResult("thumbs", "t1")),
 			normSSE(300, sseResult("thumbs", "t1")),
 		},
-		want: []string{"uploading", "executing", "upload/u1", "meta", "result/thumbs/t1"},
+		want: []string{"uploading", "upload/u1", "executing", "meta", "result/thumbs/t1"},
 	}, {
 		name: "stream delivers twice (reconnect)",
 		obs: []Observation{
@@ -1103,7 +1105,7 @@ func TestNormalizeGoldenSeedStatus(t *testing.T) {
 	for _, ev := range evs {
 		keys = append(keys, strings.TrimPrefix(ev.ID, st.AssemblyID+"/"))
 	}
-	want := []string{"uploading", "executing", "upload/a30bd0776e7f4ac3817b056d102e8219", "meta",
+	want := []string{"uploading", "upload/a30bd0776e7f4ac3817b056d102e8219", "executing", "meta",
 		"result/:original/a30bd0776e7f4ac3817b056d102e8219", "result/faces_detected/b8d12f6c517541ca86bf50c537cedb27", "completed"}
 	if !slices.Equal(keys, want) {
 		t.Errorf("events = %q; want %q", keys, want)
@@ -1139,4 +1141,17 @@ func TestNormalizeGoldenRecording(t *testing.T) {
 	normWantKeys(t, evs, "uploading", "upload/e48cdd96971c4485976bce09cbc32a78", "executing",
 		"result/waveformed/8197cd2434784ec4b63340c6a06169eb", "upload/99757ab201334bf8b04ae0a3474c523c", "meta",
 		"progress/50", "result/waveformed/e5f6cd5256b94b88bbfad872a0ba1cb3", "completed")
+}
+
+// TestNormalizeRecordingOrder: the recorded real stream keeps the order
+// the catalogue guarantees, with the stream's own exception.
+func TestNormalizeRecordingOrder(t *testing.T) {
+	n := newTestNormalizer()
+	var evs []*schemas.Event
+	for i, u := range normParseSSE(t, "../../internal/transloadit/testdata/sse-recording-two-uploads.txt") {
+		for _, ev := range n.Observe(normSSE(i*400, u)) {
+			evs = append(evs, &ev)
+		}
+	}
+	normalizetest.CheckOrder(t, evs)
 }

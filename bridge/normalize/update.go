@@ -14,17 +14,15 @@ func (n *Normalizer) observeUpdate(b *batch, u *stream.Update) {
 			return
 		}
 		n.advance(transloadit.StateUploading)
-		b.state = string(n.state)
 		n.ensureUploading(b)
 		key := schemas.EscapeToken(u.Upload.ID)
 		if n.uploads.add(key) {
-			b.emit(schemas.TypeUploadFinished, "upload/"+key, "", &schemas.UploadFinished{Upload: publicFile(u.Upload)})
+			n.emitUpload(b, key, u.Upload)
 		}
 	case stream.KindUploadingFinished:
 		n.startExecutionSSE(b)
 	case stream.KindMetaDataExtracted:
 		n.advance(transloadit.StateUploading)
-		b.state = string(n.state)
 		n.ensureUploading(b)
 		n.ensureMeta(b)
 	case stream.KindResultFinished:
@@ -63,7 +61,6 @@ func (n *Normalizer) fullErrorStatus(st *transloadit.Status) bool {
 // executing.
 func (n *Normalizer) startExecutionSSE(b *batch) {
 	n.advance(transloadit.StateExecuting)
-	b.state = string(n.state)
 	n.ensureUploading(b)
 	n.ensureExecution(b, false)
 }

@@ -9,6 +9,23 @@ import (
 	"github.com/tlbridge/tlbridge/schemas"
 )
 
+// CheckOrder asserts that evs, one Assembly's events in the order
+// received, follow the lifecycle order of the catalogue: uploading;
+// upload.progress and upload.finished; executing or replaying;
+// upload.meta_extracted; execution.progress and step.result; the terminal
+// event; warnings anywhere before the terminal event. No event comes
+// after its moment: no upload.progress after executing or for bytes the
+// uploads already announced account for, no replaying after executing.
+// The one exception is the stream's own: an upload.finished or
+// upload.meta_extracted learned from the stream may come late. Every
+// event but failed and watch.* carries a state.
+func CheckOrder(t testing.TB, evs []*schemas.Event) {
+	t.Helper()
+	if err := orderError(evs); err != nil {
+		t.Errorf("%v\nevents:\n%s", err, describe(evs))
+	}
+}
+
 // CheckLifecycle asserts that evs, the events one Assembly's subscriber
 // received in order, are exactly what the Assembly's final status implies:
 // every upload and every result once, lifecycle order, one terminal event
@@ -31,6 +48,9 @@ func lifecycleError(prefix string, final *transloadit.Status, evs []*schemas.Eve
 		return err
 	}
 	if err := sameFiles(final, evs); err != nil {
+		return err
+	}
+	if err := filesInOrder(final, evs); err != nil {
 		return err
 	}
 	if err := subjectsMatch(prefix, evs); err != nil {
@@ -121,32 +141,22 @@ func subjectsMatch(prefix string, evs []*schemas.Event) error {
 	return nil
 }
 
-// lifecycleOrder checks that no event comes before the phase it belongs to:
-// uploading opens, executing precedes results, and there is at most one of
-// each phase event.
+// lifecycleOrder checks the order the catalogue guarantees (see
+// [CheckOrder]) and that there is at most one of each phase event.
 func lifecycleOrder(evs []*schemas.Event) error {
-	first := map[schemas.Type]int{}
 	count := map[schemas.Type]int{}
-	for i, ev := range evs {
-		if _, ok := first[ev.Type]; !ok {
-			first[ev.Type] = i
-		}
+	for _, ev := range evs {
 		count[ev.Type]++
 	}
-	for _, t := range []schemas.Type{schemas.TypeUploading, schemas.TypeExecuting, schemas.TypeUploadMetaExtracted} {
+	for _, t := range []schemas.Type{schemas.TypeUploading, schemas.TypeExecuting, schemas.TypeReplaying, schemas.TypeUploadMetaExtracted} {
 		if count[t] > 1 {
 			return fmt.Errorf("%s emitted %d times", t, count[t])
 		}
 	}
-	if i, ok := first[schemas.TypeUploading]; ok && i != 0 {
-		return fmt.Errorf("uploading at %d; want first", i)
+	if count[schemas.TypeExecuting]+count[schemas.TypeReplaying] > 1 {
+		return fmt.Errorf("both executing and replaying")
 	}
-	if r, ok := first[schemas.TypeStepResult]; ok {
-		if x, ok := first[schemas.TypeExecuting]; !ok || x > r {
-			return fmt.Errorf("step.result at %d before executing", r)
-		}
-	}
-	return nil
+	return orderError(evs)
 }
 
 func describe(evs []*schemas.Event) string {
