@@ -324,6 +324,6 @@ func (n *Normalizer) emitUpload(b *batch, key string, f *transloadit.File) {
 func (n *Normalizer) emitResult(b *batch, step, key string, f *transloadit.File) {
 	n.ensureExecution(b, false)
 	n.results++
-	b.emit(schemas.TypeStepResult, "result/"+schemas.EscapeToken(step)+"/"+key, step,
+	b.emit(schemas.TypeStepResult, "result/"+schemas.StepToken(step)+"/"+key, step,
 		&schemas.StepResult{Step: step, Result: publicFile(f)})
 }

@@ -1155,3 +1155,24 @@ func TestNormalizeRecordingOrder(t *testing.T) {
 	}
 	normalizetest.CheckOrder(t, evs)
 }
+
+// A result under a very long step name gets an event ID of bounded length,
+// built from the same bounded token as its subject; the data keeps the
+// whole name.
+func TestNormalizeLongStepBoundsTheID(t *testing.T) {
+	step := strings.Repeat("ä-step/", 700)
+	evs := normObserve(t, newTestNormalizer(), normPoll(0, normStatus(transloadit.StateCompleted, nil, step+"=r1")))
+	for _, ev := range evs {
+		if ev.Type != schemas.TypeStepResult {
+			continue
+		}
+		if len(ev.ID) > 2*schemas.MaxTokenLen+len(normTestID)+32 {
+			t.Errorf("event ID is %d bytes: %.80s…", len(ev.ID), ev.ID)
+		}
+		if got := ev.Data.(*schemas.StepResult).Step; got != step {
+			t.Errorf("data.step lost the full name (%d bytes of %d)", len(got), len(step))
+		}
+		return
+	}
+	t.Fatal("no step.result")
+}
