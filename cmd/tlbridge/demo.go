@@ -372,20 +372,36 @@ func (d *demo) unfinished() []string {
 	return out
 }
 
-// describe renders one event as it arrives, as a line such as
-// "12:00:01.123  photos      3f2a9c…  step.result          resized  beach.jpg (512 KB)".
+// describe renders one event as it arrives, labelled with its script's
+// name.
 func (d *demo) describe(ev *schemas.Event) string {
-	name, id := "?", "?"
+	name := "?"
 	if b := ev.Base(); b != nil {
-		id = shortID(b.AssemblyID)
 		if da := d.byID[b.AssemblyID]; da != nil {
 			name = da.name
 		}
 	}
 	// The arrival time, not the event's observation time: the log reads
 	// as a timeline of what a consumer sees.
-	at := time.Now().Format("15:04:05.000")
-	return strings.TrimRight(fmt.Sprintf("%s  %-10s  %s  %-21s %s", at, name, id, ev.Type, eventDetail(ev)), " ")
+	return eventLine(time.Now(), name, ev)
+}
+
+// eventLine renders one event as one line, such as
+// "12:00:01.123  photos      3f2a9c…  step.result           resized  beach.jpg (512 KB)".
+// name labels the Assembly (the demo's script names) and shortens its ID;
+// without a name the column is left out and the ID shown whole, as tail
+// does, so it can be copied.
+func eventLine(at time.Time, name string, ev *schemas.Event) string {
+	id := "?"
+	if b := ev.Base(); b != nil {
+		id = b.AssemblyID
+	}
+	head := at.Format("15:04:05.000") + "  "
+	if name != "" {
+		head += fmt.Sprintf("%-10s  ", name)
+		id = shortID(id)
+	}
+	return strings.TrimRight(fmt.Sprintf("%s%s  %-21s %s", head, id, ev.Type, eventDetail(ev)), " ")
 }
 
 func shortID(id string) string {
