@@ -164,20 +164,27 @@ func (a *app) startNATS(ctx context.Context) error {
 }
 
 func (a *app) natsConfig(url string) bridge.NATSConfig {
+	c := a.cfg.natsConfig(url)
+	// Drain is waited for within the shutdown budget; this only makes
+	// the client give up no later than we do.
+	c.DrainTimeout = a.drainBudget()
+	return c
+}
+
+// natsConfig is how every command connects to NATS at url: the same
+// credentials and TLS files for serve, watch and tail.
+func (c Config) natsConfig(url string) bridge.NATSConfig {
 	return bridge.NATSConfig{
 		URL:          url,
-		Name:         "tlbridge/" + a.cfg.Instance,
-		CredsFile:    a.cfg.NatsCreds,
-		NKeySeedFile: a.cfg.NatsNkeySeed,
-		User:         a.cfg.NatsUser,
-		Password:     string(a.cfg.NatsPassword),
-		Token:        string(a.cfg.NatsToken),
-		TLSCAFile:    a.cfg.NatsTLSCa,
-		TLSCertFile:  a.cfg.NatsTLSCert,
-		TLSKeyFile:   a.cfg.NatsTLSKey,
-		// Drain is waited for within the shutdown budget; this only makes
-		// the client give up no later than we do.
-		DrainTimeout: a.drainBudget(),
+		Name:         "tlbridge/" + c.Instance,
+		CredsFile:    c.NatsCreds,
+		NKeySeedFile: c.NatsNkeySeed,
+		User:         c.NatsUser,
+		Password:     string(c.NatsPassword),
+		Token:        string(c.NatsToken),
+		TLSCAFile:    c.NatsTLSCa,
+		TLSCertFile:  c.NatsTLSCert,
+		TLSKeyFile:   c.NatsTLSKey,
 	}
 }
 
