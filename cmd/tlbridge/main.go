@@ -4,6 +4,7 @@
 //	tlbridge serve     run the bridge service (configured by TLBRIDGE_* variables)
 //	tlbridge demo      embedded NATS + simulator + bridge, printing every event
 //	tlbridge watch ID  watch one Assembly and print its events as JSON lines
+//	tlbridge tail      print the events of the stream as they arrive
 //	tlbridge sim       run the Transloadit API simulator on its own
 //	tlbridge version   print the version
 package main
@@ -46,13 +47,14 @@ func commands() map[string]command {
 		"serve":   {"run the bridge service", runServe},
 		"demo":    {"embedded NATS + simulator + bridge, printing every event", runDemo},
 		"watch":   {"watch one Assembly and print its events as JSON lines", runWatch},
+		"tail":    {"print the events of the stream as they arrive", runTail},
 		"sim":     {"run the Transloadit API simulator on its own", runSim},
 		"version": {"print the version", runVersion},
 	}
 }
 
 // commandOrder fixes the order commands are listed in.
-var commandOrder = []string{"serve", "demo", "watch", "sim", "version"}
+var commandOrder = []string{"serve", "demo", "watch", "tail", "sim", "version"}
 
 // run executes the command line args (without the program name) and
 // returns the process exit code. Cancelling ctx starts a graceful

@@ -90,12 +90,13 @@ func TestHelp(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"--help"}, []string{"Commands:", "serve", "demo", "watch", "sim", "version"}},
+		{[]string{"--help"}, []string{"Commands:", "serve", "demo", "watch", "tail", "sim", "version"}},
 		{[]string{"help"}, []string{"Commands:"}},
 		{[]string{"serve", "--help"}, append([]string{"Usage: tlbridge serve"}, prefixed(documentedVars)...)},
 		{[]string{"serve", "-h"}, []string{"Usage: tlbridge serve"}},
 		{[]string{"demo", "--help"}, []string{"Usage: tlbridge demo", "-timeout", "-tick"}},
 		{[]string{"watch", "--help"}, []string{"Usage: tlbridge watch", "Exit status:"}},
+		{[]string{"tail", "--help"}, []string{"Usage: tlbridge tail", "kubectl exec", "-since", "-json"}},
 		{[]string{"version", "--help"}, []string{"Usage: tlbridge version"}},
 	}
 	for _, tt := range tests {
