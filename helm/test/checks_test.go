@@ -547,7 +547,7 @@ func checkEnums(t *testing.T, env bridgeEnv) {
 	t.Helper()
 	enums := map[string][]string{
 		"TLBRIDGE_LOG_LEVEL":      {"debug", "info", "warn", "error"},
-		"TLBRIDGE_LOG_FORMAT":     {"json", "console"},
+		"TLBRIDGE_LOG_FORMAT":     {"json", "console", "auto"},
 		"TLBRIDGE_JETSTREAM":      {"true", "false"},
 		"TLBRIDGE_MANAGE_STREAM":  {"true", "false"},
 		"TLBRIDGE_ALLOW_HTTP":     {"true", "false"},
