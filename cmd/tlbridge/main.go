@@ -6,7 +6,7 @@
 //	tlbridge watch ID  watch one Assembly and print its events as JSON lines
 //	tlbridge tail      print the events of the stream as they arrive
 //	tlbridge sim       run the Transloadit API simulator on its own
-//	tlbridge version   print the version
+//	tlbridge version   print the version, commit, date and Go version
 package main
 
 import (
@@ -49,7 +49,7 @@ func commands() map[string]command {
 		"watch":   {"watch one Assembly and print its events as JSON lines", runWatch},
 		"tail":    {"print the events of the stream as they arrive", runTail},
 		"sim":     {"run the Transloadit API simulator on its own", runSim},
-		"version": {"print the version", runVersion},
+		"version": {"print the version, commit, date and Go version (also --version)", runVersion},
 	}
 }
 
@@ -68,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "-h", "-help", "--help", "help":
 		writeUsage(stdout)
 		return exitOK
+	case "-v", "-version", "--version":
+		return runVersion(ctx, args[1:], stdout, stderr)
 	}
 	cmd, ok := commands()[args[0]]
 	if !ok {
@@ -123,7 +125,7 @@ func writeFlagDefaults(w io.Writer, fs *flag.FlagSet) {
 func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("version", flag.ContinueOnError)
 	usage := func(w io.Writer) {
-		fmt.Fprintf(w, "Usage: tlbridge version\n\nPrints the version of this build.\n")
+		fmt.Fprintf(w, "Usage: tlbridge version (or --version, -v)\n\nPrints the version of this build, its commit, date and Go version.\n")
 	}
 	if ok, code := parseFlags(fs, args, usage, stdout, stderr); !ok {
 		return code
@@ -132,7 +134,7 @@ func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "tlbridge version: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
 	}
-	fmt.Fprintf(stdout, "tlbridge %s\n", buildinfo.Version)
+	fmt.Fprint(stdout, buildinfo.Read())
 	return exitOK
 }
 
