@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,10 +16,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
-	"github.com/tlbridge/tlbridge/bridge"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/internal/transloadittest"
 	"github.com/tlbridge/tlbridge/schemas"
+	"github.com/tlbridge/tlbridge/schemas/consume"
 )
 
 // demoTick is the simulator's time unit in the demo, chosen so the whole
@@ -286,11 +285,11 @@ func (d *demo) start(ctx context.Context, sim *transloadittest.Server, nc *nats.
 		}
 		da.id = st.AssemblyID
 		d.byID[da.id] = da
-		req := bridge.WatchRequest{AssemblyID: st.AssemblyID}
+		req := schemas.WatchRequest{AssemblyID: st.AssemblyID}
 		if !da.byID {
 			req.AssemblySSLURL, req.UpdateStreamURL = st.AssemblySSLURL, st.UpdateStreamURL
 		}
-		reply, err := requestWatch(ctx, nc, prefix, req)
+		reply, err := consume.Watch(ctx, nc, req, consume.WithPrefix(prefix))
 		if err != nil {
 			return fmt.Errorf("watch %s: %w", da.name, err)
 		}
@@ -298,27 +297,6 @@ func (d *demo) start(ctx context.Context, sim *transloadittest.Server, nc *nats.
 	}
 	fmt.Fprintln(d.out)
 	return nil
-}
-
-func requestWatch(ctx context.Context, nc *nats.Conn, prefix string, req bridge.WatchRequest) (bridge.WatchReply, error) {
-	var reply bridge.WatchReply
-	body, err := json.Marshal(req)
-	if err != nil {
-		return reply, err
-	}
-	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	msg, err := nc.RequestWithContext(rctx, bridge.IntakeSubject(prefix), body)
-	if err != nil {
-		return reply, err
-	}
-	if err := json.Unmarshal(msg.Data, &reply); err != nil {
-		return reply, fmt.Errorf("malformed reply: %w", err)
-	}
-	if !reply.OK {
-		return reply, fmt.Errorf("refused: %s: %s", reply.Error, reply.Message)
-	}
-	return reply, nil
 }
 
 // follow prints events until every Assembly had its terminal event.
