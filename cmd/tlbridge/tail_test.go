@@ -153,3 +153,14 @@ func TestTailNoStream(t *testing.T) {
 		t.Errorf("tail on a missing stream = %d, %q; want exit 1 naming the stream", code, stderr)
 	}
 }
+
+// TestTailNeedsJetStream: with core NATS publishing there is no stream to
+// read; tail says so instead of waiting.
+func TestTailNeedsJetStream(t *testing.T) {
+	clearConfigEnv(t)
+	setEnv(t, map[string]string{"TLBRIDGE_JETSTREAM": "false"})
+	code, _, stderr := runCmd(t, context.Background(), "tail")
+	if code != exitUsage || !strings.Contains(stderr, "TLBRIDGE_JETSTREAM=false") {
+		t.Errorf("tail with TLBRIDGE_JETSTREAM=false = %d, %q; want exit 2 naming the variable", code, stderr)
+	}
+}

@@ -34,8 +34,10 @@ type Bridge struct {
 	Conn *nats.Conn
 	// JetStream is Conn's JetStream context.
 	JetStream jetstream.JetStream
-	// Sim is the Transloadit simulator the bridge watches; Sim.Create
-	// starts an Assembly. Nil without the bridge (NewNATS, StartNATS).
+	// Sim is the Transloadit simulator the bridge watches. Nil without
+	// the bridge (NewNATS, StartNATS). Inside this module Sim.Create
+	// starts a scripted Assembly; from another module, create one with
+	// a POST to Sim.URL + "/assemblies", as with Transloadit.
 	Sim *transloadittest.Server
 
 	closers []func() error // undone in reverse by Close
