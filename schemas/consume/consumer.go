@@ -57,7 +57,10 @@ func (o Options) withDefaults() Options {
 // acknowledged when its handler returns nil. When the handler returns an
 // error it is redelivered after a backoff, at most o.MaxDeliver times in
 // all; a message that is not a v1 event, or a handler error wrapping
-// [schemas.ErrInvalidEvent], is terminated and never redelivered.
+// [schemas.ErrInvalidEvent], is terminated and never redelivered. While an
+// event waits for its redelivery the events after it wait too, so each
+// Assembly's events reach the handlers in order; replicas running the same
+// Durable take turns.
 //
 // Consume blocks until ctx ends, then returns nil once the handler in
 // flight has returned; it returns an error when the consumer cannot be
