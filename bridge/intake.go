@@ -12,7 +12,7 @@ import (
 
 // IntakeQueue is the queue group of the watch intake: each request goes to
 // one replica.
-const IntakeQueue = "tlbridge"
+const IntakeQueue = schemas.WatchQueue
 
 // maxWatchRequest bounds a watch request's body.
 const maxWatchRequest = 64 << 10

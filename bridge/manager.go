@@ -166,7 +166,7 @@ func (m *Manager) accepted(id string) WatchReply {
 // request returns a *WatchError; a ctx that ended first, its error, and
 // nothing is started.
 func (m *Manager) Watch(ctx context.Context, req WatchRequest) (WatchReply, error) {
-	if err := req.validate(m.cfg.AllowList); err != nil {
+	if err := validateRequest(req, m.cfg.AllowList); err != nil {
 		return ErrorReply(err), err
 	}
 	if err := ctx.Err(); err != nil {

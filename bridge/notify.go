@@ -17,7 +17,7 @@ import (
 // returns its error and changes nothing.
 func (m *Manager) Notify(ctx context.Context, st *transloadit.Status) (WatchReply, error) {
 	req := WatchRequest{AssemblyID: st.AssemblyID, AssemblySSLURL: st.AssemblySSLURL, UpdateStreamURL: st.UpdateStreamURL}
-	if err := req.validate(m.cfg.AllowList); err != nil {
+	if err := validateRequest(req, m.cfg.AllowList); err != nil {
 		return ErrorReply(err), err
 	}
 	if err := ctx.Err(); err != nil {

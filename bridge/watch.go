@@ -8,24 +8,15 @@ import (
 	"time"
 
 	"github.com/tlbridge/tlbridge/internal/transloadit"
+	"github.com/tlbridge/tlbridge/schemas"
 )
 
-// WatchRequest asks the bridge to watch one Assembly. The ID alone is
-// enough: the status is then fetched from the configured API base.
-type WatchRequest struct {
-	AssemblyID      string `json:"assembly_id"`
-	AssemblySSLURL  string `json:"assembly_ssl_url,omitempty"`
-	UpdateStreamURL string `json:"update_stream_url,omitempty"`
-}
+// WatchRequest asks the bridge to watch one Assembly; the public contract
+// owns its shape.
+type WatchRequest = schemas.WatchRequest
 
 // WatchReply answers a WatchRequest, over NATS and HTTP alike.
-type WatchReply struct {
-	OK         bool   `json:"ok"`
-	AssemblyID string `json:"assembly_id,omitempty"`
-	Subject    string `json:"subject,omitempty"`
-	Error      string `json:"error,omitempty"`
-	Message    string `json:"message,omitempty"`
-}
+type WatchReply = schemas.WatchReply
 
 // WatchInfo describes a running watch.
 type WatchInfo struct {
@@ -39,11 +30,11 @@ type WatchInfo struct {
 
 // Codes of WatchError, as they appear in WatchReply.Error.
 const (
-	CodeInvalidRequest    = "INVALID_REQUEST"
-	CodeInvalidAssemblyID = "INVALID_ASSEMBLY_ID"
-	CodeURLNotAllowed     = "URL_NOT_ALLOWED"
-	CodeTooManyWatches    = "TOO_MANY_WATCHES"
-	CodeShuttingDown      = "SHUTTING_DOWN"
+	CodeInvalidRequest    = schemas.WatchInvalidRequest
+	CodeInvalidAssemblyID = schemas.WatchInvalidAssemblyID
+	CodeURLNotAllowed     = schemas.WatchURLNotAllowed
+	CodeTooManyWatches    = schemas.WatchTooManyWatches
+	CodeShuttingDown      = schemas.WatchShuttingDown
 	CodeNotFound          = "NOT_FOUND"
 	CodeUnauthorized      = "UNAUTHORIZED"
 	CodeAPIDisabled       = "API_DISABLED"
@@ -90,7 +81,7 @@ func ErrorReply(err error) WatchReply {
 
 // validate checks a request before any worker or connection exists, so a
 // URL outside the allow list is never fetched.
-func (r WatchRequest) validate(allow transloadit.AllowList) error {
+func validateRequest(r WatchRequest, allow transloadit.AllowList) error {
 	if !transloadit.ValidAssemblyID(r.AssemblyID) {
 		return &WatchError{CodeInvalidAssemblyID, "assembly_id must be 32 lower-case hex characters"}
 	}

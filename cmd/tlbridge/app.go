@@ -185,6 +185,14 @@ func (a *app) natsConfig(url string) publish.NATSConfig {
 	return c
 }
 
+// natsConfig is how every command connects to NATS at url: the same
+// credentials and TLS files for serve, watch and tail.
+func (c Config) natsConfig(url string) publish.NATSConfig {
+	s := c.natsSettings()
+	s.URL = url
+	return s
+}
+
 func (a *app) startEmbedded() error {
 	dir := filepath.Join(a.cfg.DataDir, "nats")
 	if err := os.MkdirAll(dir, 0o700); err != nil {

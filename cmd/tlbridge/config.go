@@ -75,7 +75,7 @@ type Config struct {
 	Instance      string        `split_words:"true" desc:"instance name in event sources (tlbridge/<instance>); empty uses the host name"`
 	DataDir       string        `split_words:"true" desc:"directory of the embedded NATS server's storage"`
 	LogLevel      string        `split_words:"true" desc:"debug, info, warn or error"`
-	LogFormat     string        `split_words:"true" desc:"json or console"`
+	LogFormat     string        `split_words:"true" desc:"auto (console on a terminal, json otherwise), json or console"`
 	// ShutdownTimeout bounds the whole graceful shutdown; keep it below the
 	// orchestrator's grace period (30 s on Kubernetes by default).
 	ShutdownTimeout  time.Duration `split_words:"true" desc:"bound on graceful shutdown (in-flight publishes, NATS drain)"`
@@ -107,7 +107,7 @@ func defaultConfig() Config {
 		EmbeddedNatsAddr: "127.0.0.1:4222",
 		DataDir:          filepath.Join(os.TempDir(), "tlbridge"),
 		LogLevel:         "info",
-		LogFormat:        "json",
+		LogFormat:        logAuto,
 		ShutdownTimeout:  20 * time.Second,
 		MaxEventBytes:    stream.DefaultMaxEventSize,
 	}
@@ -374,8 +374,10 @@ func (c Config) validateLogging() error {
 	if _, err := zapcore.ParseLevel(c.LogLevel); err != nil {
 		return configErr("LOG_LEVEL", fmt.Sprintf("invalid level %q (want debug, info, warn or error)", c.LogLevel))
 	}
-	if c.LogFormat != "json" && c.LogFormat != "console" {
-		return configErr("LOG_FORMAT", fmt.Sprintf("invalid format %q (want json or console)", c.LogFormat))
+	switch c.LogFormat {
+	case logAuto, logJSON, logConsole:
+	default:
+		return configErr("LOG_FORMAT", fmt.Sprintf("invalid format %q (want auto, json or console)", c.LogFormat))
 	}
 	return nil
 }

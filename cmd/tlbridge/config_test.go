@@ -73,7 +73,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		!reflect.DeepEqual(got.AllowedHosts, []string{"transloadit.com"}) || got.AllowHTTP ||
 		got.PollInterval != 2*time.Second || got.MaxStatusRPS != 2 || got.MaxWatches != 10000 ||
 		got.WatchTTL != 24*time.Hour || got.HTTPAddr != ":8080" || got.LogLevel != "info" ||
-		got.LogFormat != "json" || got.ShutdownTimeout != 20*time.Second || got.DisableStream ||
+		got.LogFormat != "auto" || got.ShutdownTimeout != 20*time.Second || got.DisableStream ||
 		got.NatsURL != "" || got.DataDir == "" {
 		t.Errorf("defaults differ from the documented ones: %+v", got)
 	}
@@ -184,7 +184,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"embedded addr", map[string]string{"TLBRIDGE_EMBEDDED_NATS_ADDR": "4222"}, `config: TLBRIDGE_EMBEDDED_NATS_ADDR: invalid address "4222": want host:port`},
 		{"notify max bytes", map[string]string{"TLBRIDGE_NOTIFY_MAX_BYTES": "0"}, `config: TLBRIDGE_NOTIFY_MAX_BYTES: must be positive, got 0`},
 		{"log level", map[string]string{"TLBRIDGE_LOG_LEVEL": "loud"}, `config: TLBRIDGE_LOG_LEVEL: invalid level "loud" (want debug, info, warn or error)`},
-		{"log format", map[string]string{"TLBRIDGE_LOG_FORMAT": "xml"}, `config: TLBRIDGE_LOG_FORMAT: invalid format "xml" (want json or console)`},
+		{"log format", map[string]string{"TLBRIDGE_LOG_FORMAT": "xml"}, `config: TLBRIDGE_LOG_FORMAT: invalid format "xml" (want auto, json or console)`},
 		{"tls cert without key", map[string]string{"TLBRIDGE_NATS_TLS_CERT": "c.pem"}, `config: TLBRIDGE_NATS_TLS_CERT: set together with TLBRIDGE_NATS_TLS_KEY`},
 		{"user without password", map[string]string{"TLBRIDGE_NATS_USER": "u"}, `config: TLBRIDGE_NATS_PASSWORD: required with TLBRIDGE_NATS_USER`},
 		{"password without user", map[string]string{"TLBRIDGE_NATS_PASSWORD": "p"}, `config: TLBRIDGE_NATS_USER: required with TLBRIDGE_NATS_PASSWORD`},

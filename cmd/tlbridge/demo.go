@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,10 +16,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
-	"github.com/tlbridge/tlbridge/bridge"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/internal/transloadittest"
 	"github.com/tlbridge/tlbridge/schemas"
+	"github.com/tlbridge/tlbridge/schemas/consume"
 )
 
 // demoTick is the simulator's time unit in the demo, chosen so the whole
@@ -286,11 +285,11 @@ func (d *demo) start(ctx context.Context, sim *transloadittest.Server, nc *nats.
 		}
 		da.id = st.AssemblyID
 		d.byID[da.id] = da
-		req := bridge.WatchRequest{AssemblyID: st.AssemblyID}
+		req := schemas.WatchRequest{AssemblyID: st.AssemblyID}
 		if !da.byID {
 			req.AssemblySSLURL, req.UpdateStreamURL = st.AssemblySSLURL, st.UpdateStreamURL
 		}
-		reply, err := requestWatch(ctx, nc, prefix, req)
+		reply, err := consume.Watch(ctx, nc, req, consume.WithPrefix(prefix))
 		if err != nil {
 			return fmt.Errorf("watch %s: %w", da.name, err)
 		}
@@ -298,27 +297,6 @@ func (d *demo) start(ctx context.Context, sim *transloadittest.Server, nc *nats.
 	}
 	fmt.Fprintln(d.out)
 	return nil
-}
-
-func requestWatch(ctx context.Context, nc *nats.Conn, prefix string, req bridge.WatchRequest) (bridge.WatchReply, error) {
-	var reply bridge.WatchReply
-	body, err := json.Marshal(req)
-	if err != nil {
-		return reply, err
-	}
-	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	msg, err := nc.RequestWithContext(rctx, schemas.WatchSubject(prefix), body)
-	if err != nil {
-		return reply, err
-	}
-	if err := json.Unmarshal(msg.Data, &reply); err != nil {
-		return reply, fmt.Errorf("malformed reply: %w", err)
-	}
-	if !reply.OK {
-		return reply, fmt.Errorf("refused: %s: %s", reply.Error, reply.Message)
-	}
-	return reply, nil
 }
 
 // follow prints events until every Assembly had its terminal event.
@@ -372,20 +350,36 @@ func (d *demo) unfinished() []string {
 	return out
 }
 
-// describe renders one event as it arrives, as a line such as
-// "12:00:01.123  photos      3f2a9c…  step.result          resized  beach.jpg (512 KB)".
+// describe renders one event as it arrives, labelled with its script's
+// name.
 func (d *demo) describe(ev *schemas.Event) string {
-	name, id := "?", "?"
+	name := "?"
 	if b := ev.Base(); b != nil {
-		id = shortID(b.AssemblyID)
 		if da := d.byID[b.AssemblyID]; da != nil {
 			name = da.name
 		}
 	}
 	// The arrival time, not the event's observation time: the log reads
 	// as a timeline of what a consumer sees.
-	at := time.Now().Format("15:04:05.000")
-	return strings.TrimRight(fmt.Sprintf("%s  %-10s  %s  %-21s %s", at, name, id, ev.Type, eventDetail(ev)), " ")
+	return eventLine(time.Now(), name, ev)
+}
+
+// eventLine renders one event as one line, such as
+// "12:00:01.123  photos      3f2a9c…  step.result           resized  beach.jpg (512 KB)".
+// name labels the Assembly (the demo's script names) and shortens its ID;
+// without a name the column is left out and the ID shown whole, as tail
+// does, so it can be copied.
+func eventLine(at time.Time, name string, ev *schemas.Event) string {
+	id := "?"
+	if b := ev.Base(); b != nil {
+		id = b.AssemblyID
+	}
+	head := at.Format("15:04:05.000") + "  "
+	if name != "" {
+		head += fmt.Sprintf("%-10s  ", name)
+		id = shortID(id)
+	}
+	return strings.TrimRight(fmt.Sprintf("%s%s  %-21s %s", head, id, ev.Type, eventDetail(ev)), " ")
 }
 
 func shortID(id string) string {

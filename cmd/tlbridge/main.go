@@ -4,8 +4,9 @@
 //	tlbridge serve     run the bridge service (configured by TLBRIDGE_* variables)
 //	tlbridge demo      embedded NATS + simulator + bridge, printing every event
 //	tlbridge watch ID  watch one Assembly and print its events as JSON lines
+//	tlbridge tail      print the events of the stream as they arrive
 //	tlbridge sim       run the Transloadit API simulator on its own
-//	tlbridge version   print the version
+//	tlbridge version   print the version, commit, date and Go version
 package main
 
 import (
@@ -47,13 +48,14 @@ func commands() map[string]command {
 		"serve":   {"run the bridge service", runServe},
 		"demo":    {"embedded NATS + simulator + bridge, printing every event", runDemo},
 		"watch":   {"watch one Assembly and print its events as JSON lines", runWatch},
+		"tail":    {"print the events of the stream as they arrive", runTail},
 		"sim":     {"run the Transloadit API simulator on its own", runSim},
-		"version": {"print the version", runVersion},
+		"version": {"print the version, commit, date and Go version (also --version)", runVersion},
 	}
 }
 
 // commandOrder fixes the order commands are listed in.
-var commandOrder = []string{"serve", "demo", "watch", "sim", "version"}
+var commandOrder = []string{"serve", "demo", "watch", "tail", "sim", "version"}
 
 // run executes the command line args (without the program name) and
 // returns the process exit code. Cancelling ctx starts a graceful
@@ -67,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "-h", "-help", "--help", "help":
 		writeUsage(stdout)
 		return exitOK
+	case "-v", "-version", "--version":
+		return runVersion(ctx, args[1:], stdout, stderr)
 	}
 	cmd, ok := commands()[args[0]]
 	if !ok {
@@ -122,7 +126,7 @@ func writeFlagDefaults(w io.Writer, fs *flag.FlagSet) {
 func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("version", flag.ContinueOnError)
 	usage := func(w io.Writer) {
-		fmt.Fprintf(w, "Usage: tlbridge version\n\nPrints the version of this build.\n")
+		fmt.Fprintf(w, "Usage: tlbridge version (or --version, -v)\n\nPrints the version of this build, its commit, date and Go version.\n")
 	}
 	if ok, code := parseFlags(fs, args, usage, stdout, stderr); !ok {
 		return code
@@ -131,7 +135,7 @@ func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "tlbridge version: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
 	}
-	fmt.Fprintf(stdout, "tlbridge %s\n", buildinfo.Version)
+	fmt.Fprint(stdout, buildinfo.Read())
 	return exitOK
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -90,12 +91,13 @@ func TestHelp(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"--help"}, []string{"Commands:", "serve", "demo", "watch", "sim", "version"}},
+		{[]string{"--help"}, []string{"Commands:", "serve", "demo", "watch", "tail", "sim", "version"}},
 		{[]string{"help"}, []string{"Commands:"}},
 		{[]string{"serve", "--help"}, append([]string{"Usage: tlbridge serve"}, prefixed(documentedVars)...)},
 		{[]string{"serve", "-h"}, []string{"Usage: tlbridge serve"}},
 		{[]string{"demo", "--help"}, []string{"Usage: tlbridge demo", "-timeout", "-tick"}},
 		{[]string{"watch", "--help"}, []string{"Usage: tlbridge watch", "Exit status:"}},
+		{[]string{"tail", "--help"}, []string{"Usage: tlbridge tail", "kubectl exec", "-since", "-json"}},
 		{[]string{"version", "--help"}, []string{"Usage: tlbridge version"}},
 	}
 	for _, tt := range tests {
@@ -161,9 +163,16 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	code, stdout, _ := runCmd(t, context.Background(), "version")
-	if want := "tlbridge " + buildinfo.Version + "\n"; code != exitOK || stdout != want {
-		t.Errorf("run(version) = %d, %q; want 0, %q", code, stdout, want)
+	for _, arg := range []string{"version", "--version", "-v"} {
+		code, stdout, _ := runCmd(t, context.Background(), arg)
+		if want := buildinfo.Read().String(); code != exitOK || stdout != want {
+			t.Errorf("run(%s) = %d, %q; want 0, %q", arg, code, stdout, want)
+		}
+		for _, w := range []string{"tlbridge " + buildinfo.Version + "\n", "commit", "date", runtime.Version()} {
+			if !strings.Contains(stdout, w) {
+				t.Errorf("run(%s) = %q; want it to contain %q", arg, stdout, w)
+			}
+		}
 	}
 }
 

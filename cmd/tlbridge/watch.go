@@ -80,7 +80,7 @@ func watchOne(ctx context.Context, cfg Config, log *zap.Logger, req bridge.Watch
 		_ = a.Shutdown()
 		return exitFailure
 	}
-	code := awaitWatch(ctx, a.mgr, req, log, stderr)
+	code := awaitWatch(ctx, a.mgr, req, stderr)
 	if err := a.Shutdown(); err != nil && code == exitOK {
 		// Every event was printed, yet publishing to NATS may not have
 		// finished: report it.
@@ -111,7 +111,7 @@ func awaitNATS(ctx context.Context, a *app) error {
 	return nil
 }
 
-func awaitWatch(ctx context.Context, m *bridge.Manager, req bridge.WatchRequest, log *zap.Logger, stderr io.Writer) int {
+func awaitWatch(ctx context.Context, m *bridge.Manager, req bridge.WatchRequest, stderr io.Writer) int {
 	if _, err := m.Watch(ctx, req); err != nil {
 		fmt.Fprintf(stderr, "tlbridge watch: %v\n", err)
 		var we *bridge.WatchError
@@ -128,7 +128,8 @@ func awaitWatch(ctx context.Context, m *bridge.Manager, req bridge.WatchRequest,
 		fmt.Fprintf(stderr, "tlbridge watch: interrupted before the Assembly finished: %v\n", err)
 		return exitFailure
 	}
-	log.Info("watch ended", zap.String("assembly_id", req.AssemblyID), zap.String("outcome", string(outcome)))
+	// The Manager logs "watch ended" with the outcome; saying it here
+	// too printed the line twice.
 	switch outcome {
 	case bridge.OutcomeCompleted, bridge.OutcomeFailed, bridge.OutcomeCanceled, bridge.OutcomeAborted:
 		return exitOK

@@ -91,6 +91,9 @@ func TestWatch(t *testing.T) {
 				t.Errorf("run(watch %s) = %d; want %d\nstderr:\n%s", tt.arg(u), code, tt.code, stderr)
 			}
 			wantTerminalLast(t, decodeLines(t, stdout, st.AssemblyID), tt.last)
+			if n := strings.Count(stderr, "\twatch ended\t"); n != 1 {
+				t.Errorf("stderr says %q %d times; want once:\n%s", "watch ended", n, stderr)
+			}
 			// TLBRIDGE_DISABLE_STREAM decides whether the update stream is used.
 			streams := sim.StreamConnections(st.AssemblyID)
 			if pollOnly != (streams == 0) {

@@ -83,9 +83,9 @@ func TestDefaults(t *testing.T) {
 			t.Errorf("%s set by default", n)
 		}
 	}
-	if v := env.fromEnv["GOMEMLIMIT"]; v.ValueFrom == nil || v.ValueFrom.ResourceFieldRef == nil ||
-		v.ValueFrom.ResourceFieldRef.Resource != "limits.memory" {
-		t.Errorf("GOMEMLIMIT should come from limits.memory, got %+v", v)
+	// 90% of the default 256Mi limit.
+	if v := env.fromEnv["GOMEMLIMIT"]; v.Value != "241591910" {
+		t.Errorf("GOMEMLIMIT = %+v; want 241591910, 90%% of 256Mi", v)
 	}
 }
 
@@ -378,6 +378,12 @@ func TestSchemaRejects(t *testing.T) {
 		{"topology enum", []string{"--set", "topologySpreadConstraints.zone.whenUnsatisfiable=Never"}, "whenUnsatisfiable"},
 		{"grace not above shutdown", []string{"--set", "terminationGracePeriodSeconds=20"}, "terminationGracePeriodSeconds"},
 		{"shutdown above grace", []string{"--set", "config.shutdownTimeout=1m"}, "terminationGracePeriodSeconds"},
+		{"configured shutdown above configured grace", []string{"--set", "config.shutdownTimeout=90s", "--set", "terminationGracePeriodSeconds=80"}, "config.shutdownTimeout (90s)"},
+		{"liveness grace not above shutdown", []string{"--set", "livenessProbe.terminationGracePeriodSeconds=10"}, "livenessProbe.terminationGracePeriodSeconds"},
+		{"startup grace not above a configured shutdown", []string{"--set", "config.shutdownTimeout=30s", "--set", "startupProbe.terminationGracePeriodSeconds=30"}, "startupProbe.terminationGracePeriodSeconds"},
+		{"http addr on loopback", []string{"--set", "config.httpAddr=127.0.0.1:9090"}, "config.httpAddr"},
+		{"http addr on one address", []string{"--set", "config.httpAddr=10.0.0.7:8080"}, "config.httpAddr"},
+		{"topology list item without its key", []string{"--set", "topologySpreadConstraints[0].maxSkew=1", "--set", "topologySpreadConstraints[0].whenUnsatisfiable=DoNotSchedule"}, "topologyKey"},
 		{"service monitor without service", []string{"--set", "service.enabled=false", "--set", "metrics.serviceMonitor.enabled=true"}, "service.enabled"},
 		{"hpa min above max", []string{"--set", "autoscaling.enabled=true", "--set", "autoscaling.minReplicas=9"}, "minReplicas"},
 	}

@@ -341,8 +341,10 @@ func checkDeployment(t *testing.T, m *manifests) {
 	}
 
 	c := bridgeContainer(t, spec)
-	if c.Command != nil || c.Args != nil {
-		t.Errorf("bridge container overrides the image entrypoint: command %v args %v", c.Command, c.Args)
+	// The image's entrypoint is the binary (the Dockerfile's and ko's
+	// alike); the pod names the command.
+	if c.Command != nil || !slices.Equal(c.Args, []string{"serve"}) {
+		t.Errorf("bridge container command %v args %v; want the image's entrypoint with args [serve]", c.Command, c.Args)
 	}
 	for _, probe := range []struct {
 		name, path string
@@ -547,7 +549,7 @@ func checkEnums(t *testing.T, env bridgeEnv) {
 	t.Helper()
 	enums := map[string][]string{
 		"TLBRIDGE_LOG_LEVEL":      {"debug", "info", "warn", "error"},
-		"TLBRIDGE_LOG_FORMAT":     {"json", "console"},
+		"TLBRIDGE_LOG_FORMAT":     {"json", "console", "auto"},
 		"TLBRIDGE_JETSTREAM":      {"true", "false"},
 		"TLBRIDGE_MANAGE_STREAM":  {"true", "false"},
 		"TLBRIDGE_ALLOW_HTTP":     {"true", "false"},

@@ -11,10 +11,11 @@ import (
 // RunSim runs the simulator standalone, as "tlbridge sim": it parses args
 // (flags --addr, --machine-addr, --auth-secret, --tick, --seed,
 // --rate-limit), prints the base URL on the first line of stdout, logs to
-// stderr, and serves until ctx is done. It returns nil after a clean stop,
-// an error wrapping flag.ErrHelp for -h, or the error that kept it from
-// starting.
-func RunSim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// stderr, and serves until ctx is done. Each then function, once the
+// simulator listens, may print more to stdout after the URL, such as how
+// to point a client at it. It returns nil after a clean stop, an error
+// wrapping flag.ErrHelp for -h, or the error that kept it from starting.
+func RunSim(ctx context.Context, args []string, stdout, stderr io.Writer, then ...func(*Server, io.Writer) error) error {
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:0", "listen address of the base host (plays api2.transloadit.com)")
@@ -49,6 +50,11 @@ func RunSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	defer srv.Close()
 	if _, err := fmt.Fprintln(stdout, srv.URL); err != nil {
 		return fmt.Errorf("sim: %w", err)
+	}
+	for _, f := range then {
+		if err := f(srv, stdout); err != nil {
+			return fmt.Errorf("sim: %w", err)
+		}
 	}
 	logf("transloadittest: base host %s, machine host %s, tick %s", srv.URL, srv.MachineURL, *tick)
 	<-ctx.Done()

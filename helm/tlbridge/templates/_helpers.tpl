@@ -170,12 +170,25 @@ Seconds in a Go duration string made of h, m, s and ms parts (e.g. "1m30s" -> 90
 {{- end }}
 
 {{/*
+GOMEMLIMIT for a memory limit (a Kubernetes quantity such as 256Mi, 1G or 268435456): 90% of
+it, in bytes. The schema guarantees the quantity's form.
+*/}}
+{{- define "tlbridge.goMemLimit" -}}
+{{- $q := toString . }}
+{{- $num := regexFind "^[0-9]+(\\.[0-9]+)?" $q }}
+{{- $units := dict "" 1.0 "m" 0.001 "k" 1e3 "M" 1e6 "G" 1e9 "T" 1e12 "P" 1e15 "E" 1e18 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 "Pi" 1125899906842624.0 "Ei" 1152921504606846976.0 }}
+{{- $bytes := mulf (float64 $num) (get $units (trimPrefix $num $q)) }}
+{{- printf "%d" (int64 (floor (mulf $bytes 0.9))) }}
+{{- end }}
+
+{{/*
 Render-time checks that values.schema.json cannot express.
 */}}
 {{- define "tlbridge.validate" -}}
-{{- $shutdown := include "tlbridge.durationSeconds" .Values.config.shutdownTimeout | float64 }}
-{{- if le (float64 .Values.terminationGracePeriodSeconds) $shutdown }}
-{{- fail (printf "terminationGracePeriodSeconds (%v) must be greater than config.shutdownTimeout (%s), or pods are killed before they finish draining" .Values.terminationGracePeriodSeconds .Values.config.shutdownTimeout) }}
+{{- include "tlbridge.validateGrace" . }}
+{{- $host := regexReplaceAll ":[0-9]+$" .Values.config.httpAddr "" }}
+{{- if and $host (ne $host "0.0.0.0") }}
+{{- fail (printf "config.httpAddr (%s) listens on %s only, where neither the kubelet's probes nor the Service reach the bridge: give the port alone, e.g. \":%s\"" .Values.config.httpAddr $host (include "tlbridge.httpPort" .)) }}
 {{- end }}
 {{- $provided := dict }}
 {{- range (include "tlbridge.providedSecretItems" . | fromYamlArray) }}
@@ -195,5 +208,24 @@ Render-time checks that values.schema.json cannot express.
 {{- end }}
 {{- if and .Values.autoscaling.enabled (not .Values.autoscaling.targetCPUUtilizationPercentage) (not .Values.autoscaling.targetMemoryUtilizationPercentage) }}
 {{- fail "autoscaling needs targetCPUUtilizationPercentage or targetMemoryUtilizationPercentage" }}
+{{- end }}
+{{- end }}
+
+{{/*
+The grace period Kubernetes gives a stopping pod must exceed config.shutdownTimeout, or the
+pod is killed before it finishes draining: the pod's terminationGracePeriodSeconds, and a
+liveness or startup probe's own, which replaces it when that probe restarts the container.
+*/}}
+{{- define "tlbridge.validateGrace" -}}
+{{- $timeout := .Values.config.shutdownTimeout }}
+{{- $shutdown := include "tlbridge.durationSeconds" $timeout | float64 }}
+{{- if le (float64 .Values.terminationGracePeriodSeconds) $shutdown }}
+{{- fail (printf "terminationGracePeriodSeconds (%v) must be greater than config.shutdownTimeout (%s), or pods are killed before they finish draining" .Values.terminationGracePeriodSeconds $timeout) }}
+{{- end }}
+{{- range $name := list "livenessProbe" "startupProbe" }}
+{{- $grace := dig "terminationGracePeriodSeconds" nil (get $.Values $name | default dict) }}
+{{- if and $grace (le (float64 $grace) $shutdown) }}
+{{- fail (printf "%s.terminationGracePeriodSeconds (%v) must be greater than config.shutdownTimeout (%s): a restart by that probe would kill the pod before it finishes draining" $name $grace $timeout) }}
+{{- end }}
 {{- end }}
 {{- end }}

@@ -1,0 +1,9 @@
+package consume_test
+
+import (
+	"testing"
+
+	"github.com/tlbridge/tlbridge/internal/testnet"
+)
+
+func TestMain(m *testing.M) { testnet.Main(m) }
