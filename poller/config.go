@@ -8,8 +8,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tlbridge/tlbridge/internal/buildinfo"
-	"github.com/tlbridge/tlbridge/internal/retry"
 	"github.com/tlbridge/tlbridge/internal/dialguard"
+	"github.com/tlbridge/tlbridge/internal/retry"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 )
 
