@@ -4,10 +4,12 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/tlbridge/tlbridge/internal/retry"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/poller"
 	"github.com/tlbridge/tlbridge/schemas"
@@ -70,16 +72,35 @@ func (r *watchRun) fetch(ctx context.Context) (*transloadit.Status, error) {
 		r.notFound = time.Time{}
 		if r.failures > 0 {
 			r.w.log.Info("status fetch recovered", zap.Int("failures", r.failures))
-			r.failures = 0
 		}
+		r.clearFailures()
 	}
 	return st, err
+}
+
+// clearFailures ends a run of failures: news arrived, from a fetch or
+// the stream.
+func (r *watchRun) clearFailures() {
+	r.failures = 0
+	r.failingSince = time.Time{}
+}
+
+// maxRetryWait caps the wait between failing fetches.
+const maxRetryWait = time.Minute
+
+// retryWait is the wait before the next fetch after r.failures failures
+// in a row: the poll interval doubled per failure, jittered, at most a
+// minute. A status that keeps failing (a body over the bound, a 4xx) is
+// then asked for politely instead of every poll interval.
+func (r *watchRun) retryWait() time.Duration {
+	b := retry.Backoff{Min: r.env.pollInterval, Max: max(r.env.pollInterval, maxRetryWait)}
+	return b.Delay(r.failures - 1)
 }
 
 // waitRetry waits one poll period before the first status is fetched
 // again; it returns the outcome that ends the watch meanwhile, or "".
 func (r *watchRun) waitRetry(ctx context.Context, ttl <-chan time.Time) Outcome {
-	t := r.env.clock.NewTimer(r.env.pollInterval)
+	t := r.env.clock.NewTimer(r.retryWait())
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
@@ -106,6 +127,12 @@ func (r *watchRun) fetchFailed(ctx context.Context, err error) Outcome {
 		if r.now().Sub(r.notFound) >= r.env.notFoundGrace {
 			return r.giveUpFailed("assembly not found upstream")
 		}
+	}
+	if r.failingSince.IsZero() {
+		r.failingSince = r.now()
+	}
+	if d := r.now().Sub(r.failingSince); d >= r.env.giveUpAfter {
+		return r.giveUpFailed(fmt.Sprintf("nothing but failed status fetches for %s; the last: %v", d.Round(time.Second), err))
 	}
 	// A failure that repeats is logged once; the recovery says how long
 	// it lasted.

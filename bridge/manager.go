@@ -38,8 +38,12 @@ type ManagerConfig struct {
 	// WatchTTL bounds a watch; default 24h, then watch.expired is emitted.
 	WatchTTL time.Duration
 	// NotFoundGrace is how long an Assembly may stay unknown before the
-	// watch fails with watch.failed; default 1m.
+	// watch fails with watch.failed; default DefaultNotFoundGrace.
 	NotFoundGrace time.Duration
+	// GiveUpAfter ends a watch with watch.failed after this long of
+	// nothing but failed status fetches (no stream news either); default
+	// DefaultGiveUpAfter. Meanwhile fetches back off up to a minute apart.
+	GiveUpAfter time.Duration
 	// MaxWatches bounds concurrent watches; default 10000.
 	MaxWatches int
 	// MaxPayload bounds one event's encoded size; default
@@ -76,6 +80,12 @@ const finishedMemory = 4096
 // every 2 s is news enough.
 const DefaultPollInterval = 2 * time.Second
 
+// Defaults of the give-up rules in [ManagerConfig].
+const (
+	DefaultNotFoundGrace = time.Minute
+	DefaultGiveUpAfter   = 10 * time.Minute
+)
+
 // Manager owns the watches: one worker per Assembly, at most MaxWatches.
 // Its methods are safe for concurrent use.
 type Manager struct {
@@ -106,7 +116,7 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 	m := &Manager{cfg: cfg, log: cfg.Logger, watches: map[string]*worker{}, finished: map[string]Outcome{}}
 	m.env = &workerEnv{
 		poller: cfg.Poller, publisher: cfg.Publisher, clock: cfg.Clock, metrics: cfg.Metrics, log: cfg.Logger,
-		pollInterval: cfg.PollInterval, watchTTL: cfg.WatchTTL, notFoundGrace: cfg.NotFoundGrace,
+		pollInterval: cfg.PollInterval, watchTTL: cfg.WatchTTL, notFoundGrace: cfg.NotFoundGrace, giveUpAfter: cfg.GiveUpAfter,
 		disableStream: cfg.DisableStream, maxEventSize: cfg.MaxEventSize, allowList: cfg.AllowList, httpClient: cfg.HTTPClient, onEvent: cfg.OnEvent,
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
@@ -125,7 +135,10 @@ func setManagerDefaults(c *ManagerConfig) {
 		c.WatchTTL = 24 * time.Hour
 	}
 	if c.NotFoundGrace <= 0 {
-		c.NotFoundGrace = time.Minute
+		c.NotFoundGrace = DefaultNotFoundGrace
+	}
+	if c.GiveUpAfter <= 0 {
+		c.GiveUpAfter = DefaultGiveUpAfter
 	}
 	if c.MaxWatches <= 0 {
 		c.MaxWatches = 10000

@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -35,6 +36,9 @@ type streamLost struct{ err error }
 type streamEnded struct{ err error }
 
 func (e streamUpdate) apply(ctx context.Context, r *watchRun) bool {
+	// News from the stream: the watch is not failing, whatever the
+	// safety-net fetches say.
+	r.failingSince = time.Time{}
 	if r.observeUpdate(&e.u) {
 		return true
 	}

@@ -33,7 +33,10 @@ type watchRun struct {
 	streamURL string // from the first status, when the request had none
 	notFound  time.Time
 	failures  int // consecutive failed fetches
-	pubFailed bool
+	// failingSince is when the current run of failures began, with no
+	// news since; zero when the last fetch worked.
+	failingSince time.Time
+	pubFailed    bool
 }
 
 // loop is the worker's select loop, one case per source of news.
@@ -88,6 +91,9 @@ func (r *watchRun) pollEvery() time.Duration {
 		d = min(d, streamConnectGrace)
 	case r.streaming && !r.streamOff:
 		d *= streamPollFactor
+	}
+	if r.failures > 0 {
+		d = max(d, r.retryWait())
 	}
 	return d
 }

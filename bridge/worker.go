@@ -27,6 +27,7 @@ type workerEnv struct {
 	pollInterval  time.Duration
 	watchTTL      time.Duration
 	notFoundGrace time.Duration
+	giveUpAfter   time.Duration
 	disableStream bool
 	maxEventSize  int
 	allowList     transloadit.AllowList

@@ -333,6 +333,8 @@ func (a *app) startManager(metrics *bridge.Metrics) error {
 		PayloadLimit:  payloadLimit,
 		DisableStream: a.cfg.DisableStream,
 		MaxEventSize:  a.cfg.MaxEventBytes,
+		GiveUpAfter:   a.cfg.GiveUpAfter,
+		NotFoundGrace: a.cfg.NotFoundGrace,
 		Metrics:       metrics,
 		Logger:        a.log.Named("manager"),
 		OnEvent:       a.opts.OnEvent,

@@ -85,6 +85,8 @@ type Config struct {
 	NotifyMaxAge     time.Duration `split_words:"true" desc:"refuse a notification whose Assembly last changed longer ago (a replay)"`
 	EmbeddedNatsAddr string        `split_words:"true" desc:"host:port of the embedded NATS server (when NATS_URL is empty)"`
 	MaxEventBytes    int           `split_words:"true" desc:"bound on one update stream (SSE) event, in bytes; a larger one switches the Assembly to polling"`
+	GiveUpAfter      time.Duration `split_words:"true" desc:"end a watch with watch.failed after this long of nothing but failed status fetches"`
+	NotFoundGrace    time.Duration `split_words:"true" desc:"end a watch with watch.failed when upstream does not know the Assembly for this long"`
 }
 
 // defaultConfig returns the configuration used for every variable that is
@@ -110,6 +112,8 @@ func defaultConfig() Config {
 		LogFormat:        logAuto,
 		ShutdownTimeout:  20 * time.Second,
 		MaxEventBytes:    stream.DefaultMaxEventSize,
+		GiveUpAfter:      bridge.DefaultGiveUpAfter,
+		NotFoundGrace:    bridge.DefaultNotFoundGrace,
 	}
 }
 
@@ -359,6 +363,10 @@ func (c Config) validateLimits() error {
 		return configErr("HTTP_ADDR", "must not be empty")
 	case c.NotifyMaxBytes <= 0:
 		return configErr("NOTIFY_MAX_BYTES", fmt.Sprintf("must be positive, got %d", c.NotifyMaxBytes))
+	case c.GiveUpAfter <= 0:
+		return configErr("GIVE_UP_AFTER", fmt.Sprintf("must be positive, got %s", c.GiveUpAfter))
+	case c.NotFoundGrace <= 0:
+		return configErr("NOT_FOUND_GRACE", fmt.Sprintf("must be positive, got %s", c.NotFoundGrace))
 	case c.NotifyMaxAge <= 0:
 		return configErr("NOTIFY_MAX_AGE", fmt.Sprintf("must be positive, got %s", c.NotifyMaxAge))
 	case c.NatsURL == "" && c.DataDir == "":

@@ -23,6 +23,7 @@ var documentedVars = []string{
 	"MAX_WATCHES", "WATCH_TTL", "HTTP_ADDR", "HTTP_TOKEN", "AUTH_KEY", "AUTH_SECRET", "INSTANCE",
 	"DATA_DIR", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "DISABLE_STREAM",
 	"HTTP_INSECURE", "NOTIFY_MAX_BYTES", "NOTIFY_MAX_AGE", "EMBEDDED_NATS_ADDR", "MAX_EVENT_BYTES",
+	"GIVE_UP_AFTER", "NOT_FOUND_GRACE",
 }
 
 // clearConfigEnv unsets every configuration variable, prefixed and not,
@@ -114,6 +115,8 @@ func TestLoadConfigEveryVariable(t *testing.T) {
 		"TLBRIDGE_NOTIFY_MAX_AGE":     "2h",
 		"TLBRIDGE_EMBEDDED_NATS_ADDR": "127.0.0.1:14222",
 		"TLBRIDGE_MAX_EVENT_BYTES":    "1048576",
+		"TLBRIDGE_GIVE_UP_AFTER":      "3m",
+		"TLBRIDGE_NOT_FOUND_GRACE":    "30s",
 	})
 	got, err := loadConfig()
 	if err != nil {
@@ -129,6 +132,7 @@ func TestLoadConfigEveryVariable(t *testing.T) {
 		HTTPAddr: "127.0.0.1:9090", HTTPToken: "ht", AuthKey: "key", AuthSecret: "sec", Instance: "pod-1",
 		DataDir: "/data", LogLevel: "debug", LogFormat: "console", ShutdownTimeout: 5 * time.Second,
 		HTTPInsecure: true, NotifyMaxBytes: 1 << 20, NotifyMaxAge: 2 * time.Hour, EmbeddedNatsAddr: "127.0.0.1:14222", MaxEventBytes: 1 << 20,
+		GiveUpAfter: 3 * time.Minute, NotFoundGrace: 30 * time.Second,
 		DisableStream: true,
 	}
 	if !reflect.DeepEqual(got, want) {
