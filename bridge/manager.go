@@ -63,6 +63,11 @@ type ManagerConfig struct {
 	OnEvent func(ev schemas.Event, data []byte)
 	// OnWatchEnd, if set, is called when a watch ends, with its outcome.
 	OnWatchEnd func(id string, outcome Outcome)
+	// Durable, if set, keeps watches in JetStream, shared by every
+	// replica on the same resources: requests are queued, and this
+	// Manager runs those it takes from the queue (see [DurableConfig]).
+	// Nil keeps watches in this process.
+	Durable *DurableConfig
 }
 
 const finishedMemory = 4096
@@ -79,6 +84,7 @@ type Manager struct {
 	pubCtx    context.Context // in-flight publishes; outlives ctx during shutdown
 	pubCancel context.CancelFunc
 	wg        sync.WaitGroup
+	dur       *durable // nil unless cfg.Durable is set
 
 	mu       sync.Mutex // guards closed, watches, finished, order
 	closed   bool
@@ -99,11 +105,24 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 		poller: cfg.Poller, publisher: cfg.Publisher, clock: cfg.Clock, metrics: cfg.Metrics, log: cfg.Logger,
 		pollInterval: cfg.PollInterval, watchTTL: cfg.WatchTTL, notFoundGrace: cfg.NotFoundGrace,
 		disableStream: cfg.DisableStream, allowList: cfg.AllowList, httpClient: cfg.HTTPClient, onEvent: cfg.OnEvent,
+		prefix: cfg.Prefix, source: m.source(),
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.pubCtx, m.pubCancel = context.WithCancel(context.Background())
+	if cfg.Durable != nil {
+		d, err := newDurable(m, cfg.Durable)
+		if err != nil {
+			m.cancel()
+			m.pubCancel()
+			return nil, err
+		}
+		m.dur = d
+	}
 	return m, nil
 }
+
+// source is the CloudEvents source of the events this Manager publishes.
+func (m *Manager) source() string { return "tlbridge/" + m.cfg.Instance }
 
 func setManagerDefaults(c *ManagerConfig) {
 	if c.Prefix == "" {
@@ -163,6 +182,9 @@ func (m *Manager) Watch(ctx context.Context, req WatchRequest) (WatchReply, erro
 	if err := ctx.Err(); err != nil {
 		return ErrorReply(err), err
 	}
+	if m.dur != nil {
+		return m.watchDurable(ctx, req)
+	}
 	ok := m.accepted(req.AssemblyID)
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -181,7 +203,7 @@ func (m *Manager) Watch(ctx context.Context, req WatchRequest) (WatchReply, erro
 func (m *Manager) newWorker(req WatchRequest) *worker {
 	return newWorker(m.ctx, m.env, req, normalize.Config{
 		AssemblyID: req.AssemblyID, Prefix: m.cfg.Prefix,
-		Source: "tlbridge/" + m.cfg.Instance, MaxPayload: m.payloadLimit(),
+		Source: m.source(), MaxPayload: m.payloadLimit(),
 	})
 }
 
@@ -196,7 +218,7 @@ func (m *Manager) startLocked(w *worker) {
 
 func (m *Manager) runWorker(w *worker) {
 	defer m.wg.Done()
-	outcome := w.run(m.pubCtx)
+	outcome := m.runWatch(w)
 	m.cfg.Metrics.watchDelta(-1)
 	m.cfg.Poller.Forget(w.id)
 	m.mu.Lock()
@@ -208,6 +230,9 @@ func (m *Manager) runWorker(w *worker) {
 	}
 	m.mu.Unlock()
 	close(w.done)
+	if m.dur != nil {
+		m.dur.freed()
+	}
 	m.log.Info("watch ended", zap.String("assembly_id", w.id), zap.String("outcome", string(outcome)))
 	if m.cfg.OnWatchEnd != nil {
 		m.cfg.OnWatchEnd(w.id, outcome)
@@ -304,13 +329,18 @@ func (m *Manager) Active() int {
 }
 
 // Shutdown refuses new watches, stops every worker and lets publishes in
-// flight finish. When ctx ends first, in-flight publishes are abandoned
+// flight finish. With durable watches, each running watch is handed back
+// to the queue at once, for another replica to take over. When ctx ends first, in-flight publishes are abandoned
 // (their messages keep their IDs, so a later publish is de-duplicated) and
 // ctx.Err() is returned.
 func (m *Manager) Shutdown(ctx context.Context) error {
 	m.mu.Lock()
 	m.closed = true
 	m.mu.Unlock()
+	if m.dur != nil {
+		// No new watch is taken while the running ones are handed back.
+		m.dur.stop()
+	}
 	m.cancel()
 	done := make(chan struct{})
 	go func() { m.wg.Wait(); close(done) }()

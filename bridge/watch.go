@@ -15,6 +15,10 @@ type WatchRequest struct {
 	AssemblyID      string `json:"assembly_id"`
 	AssemblySSLURL  string `json:"assembly_ssl_url,omitempty"`
 	UpdateStreamURL string `json:"update_stream_url,omitempty"`
+	// Replay publishes the Assembly's events again, with new event IDs,
+	// even when it finished already: for a consumer that lost its data.
+	// Only with durable watches; otherwise a watch always publishes.
+	Replay bool `json:"replay,omitempty"`
 }
 
 // WatchReply answers a WatchRequest, over NATS and HTTP alike.
@@ -22,8 +26,11 @@ type WatchReply struct {
 	OK         bool   `json:"ok"`
 	AssemblyID string `json:"assembly_id,omitempty"`
 	Subject    string `json:"subject,omitempty"`
-	Error      string `json:"error,omitempty"`
-	Message    string `json:"message,omitempty"`
+	// State is set when the Assembly finished before: its outcome, and
+	// nothing was published.
+	State   string `json:"state,omitempty"`
+	Error   string `json:"error,omitempty"`
+	Message string `json:"message,omitempty"`
 }
 
 // WatchInfo describes a running watch.
@@ -34,6 +41,8 @@ type WatchInfo struct {
 	Streaming  bool      `json:"streaming"`
 	Events     int       `json:"events"`
 	StartedAt  time.Time `json:"started_at"`
+	// Owner is the instance running the watch; empty while it is pending.
+	Owner string `json:"owner,omitempty"`
 }
 
 // Codes of WatchError, as they appear in WatchReply.Error.
