@@ -41,10 +41,11 @@ func (m *Manager) Cancel(ctx context.Context, id, requestedBy string) (WatchRepl
 		return reply, nil
 	}
 	notWatched := &WatchError{CodeNotFound, "assembly " + id + " is not watched"}
-	if m.dur == nil {
+	d := m.dur.Load()
+	if d == nil {
 		return ErrorReply(notWatched), notWatched
 	}
-	found, err := m.dur.cancelRemote(ctx, id, requestedBy)
+	found, err := d.cancelRemote(ctx, id, requestedBy)
 	switch {
 	case err != nil:
 		return ErrorReply(err), err

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"errors"
 	"sort"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -15,9 +16,14 @@ import (
 // Assembly is answered from memory (unless the request asks for a
 // replay), any other is queued once; whichever replica takes it runs it.
 func (m *Manager) watchDurable(ctx context.Context, req WatchRequest) (WatchReply, error) {
+	d := m.dur.Load()
+	if d == nil {
+		err := &WatchError{CodeNotReady, "the watch queue is not set up yet"}
+		return ErrorReply(err), err
+	}
 	ok := m.accepted(req.AssemblyID)
 	if !req.Replay {
-		fin, found, err := m.dur.finished(ctx, req.AssemblyID)
+		fin, found, err := d.finished(ctx, req.AssemblyID)
 		if err != nil {
 			return ErrorReply(err), err
 		}
@@ -30,7 +36,7 @@ func (m *Manager) watchDurable(ctx context.Context, req WatchRequest) (WatchRepl
 		err := &WatchError{CodeShuttingDown, "the bridge is shutting down"}
 		return ErrorReply(err), err
 	}
-	if _, err := m.dur.enqueue(ctx, req); err != nil {
+	if _, err := d.enqueue(ctx, req); err != nil {
 		return ErrorReply(err), err
 	}
 	return ok, nil
@@ -49,6 +55,29 @@ func (m *Manager) notifyDurable(ctx context.Context, req WatchRequest, st *trans
 		return m.accepted(req.AssemblyID), nil
 	}
 	return m.watchDurable(ctx, req)
+}
+
+// shared reports whether watches are durable and shared by replicas.
+func (m *Manager) shared() bool { return m.cfg.Durable != nil || m.cfg.DurableLater }
+
+// StartDurable starts durable watches on cfg's resources: from now on
+// this Manager takes watches from the queue. It is called once, either
+// by NewManager (ManagerConfig.Durable) or later (DurableLater).
+func (m *Manager) StartDurable(cfg DurableConfig) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch {
+	case m.closed:
+		return &WatchError{CodeShuttingDown, "the bridge is shutting down"}
+	case m.dur.Load() != nil:
+		return errors.New("bridge: durable watches already started")
+	}
+	d, err := newDurable(m, &cfg)
+	if err != nil {
+		return err
+	}
+	m.dur.Store(d)
+	return nil
 }
 
 func (m *Manager) isClosed() bool {
@@ -78,7 +107,7 @@ func (m *Manager) startQueued(q queuedWatch, msg jetstream.Msg) bool {
 		return true
 	}
 	w := m.newWorker(q.WatchRequest)
-	w.watchID, w.lease = q.Watch, &lease{d: m.dur, msg: msg, q: q}
+	w.watchID, w.lease = q.Watch, &lease{d: m.dur.Load(), msg: msg, q: q}
 	m.startLocked(w)
 	return true
 }
@@ -121,15 +150,16 @@ func (m *Manager) publishCanceled(w *worker, by string) Outcome {
 // replica (from its record), or pending in the queue. found is false
 // when the Assembly is not watched.
 func (m *Manager) Lookup(ctx context.Context, id string) (info WatchInfo, found bool, err error) {
-	if info, ok := m.Get(id); ok || m.dur == nil {
+	d := m.dur.Load()
+	if info, ok := m.Get(id); ok || d == nil {
 		info.Owner = m.ownerOf(ok)
 		return info, ok, nil
 	}
-	rec, err := m.dur.record(ctx, id)
+	rec, err := d.record(ctx, id)
 	if err != nil || rec != nil {
 		return m.recordInfo(rec), rec != nil, err
 	}
-	q, _, err := m.dur.pending(ctx, id)
+	q, _, err := d.pending(ctx, id)
 	if err != nil || q == nil {
 		return WatchInfo{}, false, err
 	}
@@ -158,10 +188,11 @@ func (m *Manager) Watches(ctx context.Context) ([]WatchInfo, error) {
 	for i := range local {
 		local[i].Owner = m.cfg.Instance
 	}
-	if m.dur == nil {
+	d := m.dur.Load()
+	if d == nil {
 		return local, nil
 	}
-	recs, err := m.dur.records(ctx)
+	recs, err := d.records(ctx)
 	if err != nil {
 		return nil, err
 	}

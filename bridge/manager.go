@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tlbridge/tlbridge/bridge/normalize"
@@ -66,8 +67,12 @@ type ManagerConfig struct {
 	// Durable, if set, keeps watches in JetStream, shared by every
 	// replica on the same resources: requests are queued, and this
 	// Manager runs those it takes from the queue (see [DurableConfig]).
-	// Nil keeps watches in this process.
+	// Nil keeps watches in this process, unless DurableLater is set.
 	Durable *DurableConfig
+	// DurableLater announces durable watches that [Manager.StartDurable]
+	// starts once the JetStream resources exist; until then watch
+	// requests are refused with NOT_READY.
+	DurableLater bool
 }
 
 const finishedMemory = 4096
@@ -84,7 +89,7 @@ type Manager struct {
 	pubCtx    context.Context // in-flight publishes; outlives ctx during shutdown
 	pubCancel context.CancelFunc
 	wg        sync.WaitGroup
-	dur       *durable // nil unless cfg.Durable is set
+	dur       atomic.Pointer[durable] // set once durable watches started
 
 	mu       sync.Mutex // guards closed, watches, finished, order
 	closed   bool
@@ -110,13 +115,11 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.pubCtx, m.pubCancel = context.WithCancel(context.Background())
 	if cfg.Durable != nil {
-		d, err := newDurable(m, cfg.Durable)
-		if err != nil {
+		if err := m.StartDurable(*cfg.Durable); err != nil {
 			m.cancel()
 			m.pubCancel()
 			return nil, err
 		}
-		m.dur = d
 	}
 	return m, nil
 }
@@ -182,7 +185,7 @@ func (m *Manager) Watch(ctx context.Context, req WatchRequest) (WatchReply, erro
 	if err := ctx.Err(); err != nil {
 		return ErrorReply(err), err
 	}
-	if m.dur != nil {
+	if m.shared() {
 		return m.watchDurable(ctx, req)
 	}
 	ok := m.accepted(req.AssemblyID)
@@ -230,8 +233,8 @@ func (m *Manager) runWorker(w *worker) {
 	}
 	m.mu.Unlock()
 	close(w.done)
-	if m.dur != nil {
-		m.dur.freed()
+	if d := m.dur.Load(); d != nil {
+		d.freed()
 	}
 	m.log.Info("watch ended", zap.String("assembly_id", w.id), zap.String("outcome", string(outcome)))
 	if m.cfg.OnWatchEnd != nil {
@@ -337,9 +340,9 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 	m.mu.Lock()
 	m.closed = true
 	m.mu.Unlock()
-	if m.dur != nil {
+	if d := m.dur.Load(); d != nil {
 		// No new watch is taken while the running ones are handed back.
-		m.dur.stop()
+		d.stop()
 	}
 	m.cancel()
 	done := make(chan struct{})

@@ -23,7 +23,7 @@ func (m *Manager) Notify(ctx context.Context, st *transloadit.Status) (WatchRepl
 	if err := ctx.Err(); err != nil {
 		return ErrorReply(err), err
 	}
-	if m.dur != nil {
+	if m.shared() {
 		return m.notifyDurable(ctx, req, st)
 	}
 	ok := m.accepted(req.AssemblyID)

@@ -54,6 +54,9 @@ const (
 	CodeShuttingDown      = "SHUTTING_DOWN"
 	CodeNotFound          = "NOT_FOUND"
 	CodeUnauthorized      = "UNAUTHORIZED"
+	// CodeNotReady refuses a request while the durable watch queue is
+	// not set up yet (NATS not reachable since start).
+	CodeNotReady = "NOT_READY"
 )
 
 // WatchError is a refused watch request.
@@ -69,7 +72,7 @@ func (e *WatchError) HTTPStatus() int {
 	switch e.Code {
 	case CodeTooManyWatches:
 		return http.StatusTooManyRequests
-	case CodeShuttingDown:
+	case CodeShuttingDown, CodeNotReady:
 		return http.StatusServiceUnavailable
 	case CodeNotFound:
 		return http.StatusNotFound

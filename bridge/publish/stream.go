@@ -172,6 +172,13 @@ func checkStream(ctx context.Context, js jetstream.StreamManager, sc jetstream.S
 	return nil
 }
 
+// Validate reports an invalid configuration with an error matching
+// [ErrInvalidNATSConfig], as EnsureStream would, without a server.
+func (c StreamConfig) Validate() error {
+	_, err := c.jetstreamConfig()
+	return err
+}
+
 func (c StreamConfig) jetstreamConfig() (jetstream.StreamConfig, error) {
 	switch {
 	case c.Name == "":
