@@ -172,7 +172,29 @@ Seconds in a Go duration string made of h, m, s and ms parts (e.g. "1m30s" -> 90
 {{/*
 Render-time checks that values.schema.json cannot express.
 */}}
+{{/*
+Replicas of the Deployment: replicaCount, or by default 2 where replicas can share the watches
+(an external NATS with JetStream) and 1 where they cannot.
+*/}}
+{{- define "tlbridge.replicas" -}}
+{{- if kindIs "invalid" .Values.replicaCount -}}
+{{- ternary 2 1 (and (not (empty .Values.config.natsUrl)) .Values.config.jetstream) -}}
+{{- else -}}
+{{- int .Values.replicaCount -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "tlbridge.validate" -}}
+{{- $most := int (include "tlbridge.replicas" .) }}
+{{- if .Values.autoscaling.enabled }}
+{{- $most = int .Values.autoscaling.maxReplicas }}
+{{- end }}
+{{- if and (not .Values.config.natsUrl) (gt $most 1) }}
+{{- fail (printf "config.natsUrl is empty, so each pod runs its own embedded NATS server: a single-replica trial. Replicas could not share watches or events, so replicaCount (or autoscaling.maxReplicas) must be 1, not %d; set config.natsUrl to a shared NATS server to scale" $most) }}
+{{- end }}
+{{- if and (not .Values.config.jetstream) (gt $most 1) }}
+{{- fail (printf "config.jetstream is false: core NATS keeps each watch in one pod's memory, so replicaCount (or autoscaling.maxReplicas) must be 1, not %d; enable JetStream to scale" $most) }}
+{{- end }}
 {{- $shutdown := include "tlbridge.durationSeconds" .Values.config.shutdownTimeout | float64 }}
 {{- if le (float64 .Values.terminationGracePeriodSeconds) $shutdown }}
 {{- fail (printf "terminationGracePeriodSeconds (%v) must be greater than config.shutdownTimeout (%s), or pods are killed before they finish draining" .Values.terminationGracePeriodSeconds .Values.config.shutdownTimeout) }}
