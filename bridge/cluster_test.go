@@ -34,7 +34,7 @@ type clusterOptions struct {
 // cluster is one NATS server, the simulator, and replicas of the bridge,
 // each a Manager on its own NATS connection sharing the durable watches.
 type cluster struct {
-	t    *testing.T
+	t    testing.TB
 	opts clusterOptions
 	srv  *transloadittest.Server
 	url  string
@@ -53,7 +53,7 @@ type replica struct {
 	once sync.Once
 }
 
-func newCluster(t *testing.T, opts clusterOptions) *cluster {
+func newCluster(t testing.TB, opts clusterOptions) *cluster {
 	t.Helper()
 	if opts.ackWait == 0 {
 		opts.ackWait = 2 * time.Second
@@ -134,7 +134,7 @@ func (c *cluster) recordEnd(id string, o bridge.Outcome) {
 
 // stop shuts the replica down as SIGTERM does: running watches are
 // handed back.
-func (r *replica) stop(t *testing.T) {
+func (r *replica) stop(t testing.TB) {
 	r.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -151,7 +151,7 @@ func (r *replica) stop(t *testing.T) {
 // kill takes the replica off NATS without a word, as kill -9 does: its
 // watches come back only after AckWait. What is left of it is stopped
 // when the test ends, so that no goroutine outlives it.
-func (r *replica) kill(t *testing.T) {
+func (r *replica) kill(t testing.TB) {
 	r.once.Do(func() {
 		r.nc.Close()
 		t.Cleanup(func() {
@@ -181,7 +181,7 @@ func watchRequest(st *transloadit.Status) bridge.WatchRequest {
 	return bridge.WatchRequest{AssemblyID: st.AssemblyID, AssemblySSLURL: st.AssemblySSLURL, UpdateStreamURL: st.UpdateStreamURL}
 }
 
-func mustWatch(t *testing.T, r *replica, req bridge.WatchRequest) bridge.WatchReply {
+func mustWatch(t testing.TB, r *replica, req bridge.WatchRequest) bridge.WatchReply {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()

@@ -313,3 +313,63 @@ func awaitOwner(ctx context.Context, t *testing.T, rs []*replica, id string) *re
 		}
 	}
 }
+
+// BenchmarkDurableWatch runs Assemblies one after the other through one
+// durable replica and reports what the durability costs per Assembly:
+// KV writes (checkpoints, their removal, the finished record) against
+// the events published.
+func BenchmarkDurableWatch(b *testing.B) {
+	c := newCluster(b, clusterOptions{tick: 5 * time.Millisecond})
+	r := c.add("a")
+	ctx := context.Background()
+	var ids []string
+	for b.Loop() {
+		st, err := c.srv.Create(ctx, lifecycleScripts[1].script)
+		if err != nil {
+			b.Fatal(err)
+		}
+		mustWatch(b, r, watchRequest(st))
+		ids = append(ids, st.AssemblyID)
+		if _, err := r.m.Wait(ctx, st.AssemblyID); err != nil {
+			awaitOwnEnd(ctx, b, c, st.AssemblyID)
+		}
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	evs := c.awaitTerminal(wctx, ids)
+	writes := kvWrites(wctx, b, c, clusterStream+"_CHECKPOINTS") + kvWrites(wctx, b, c, clusterStream+"_FINISHED")
+	n := float64(len(ids))
+	b.ReportMetric(float64(writes)/n, "kv-writes/assembly")
+	b.ReportMetric(float64(len(flatten(evs)))/n, "events/assembly")
+}
+
+// awaitOwnEnd waits until the replica's watch of id ended; Wait knows of
+// it only once the replica took it from the queue.
+func awaitOwnEnd(ctx context.Context, b *testing.B, c *cluster, id string) {
+	for {
+		c.mu.Lock()
+		done := len(c.ended[id]) > 0
+		c.mu.Unlock()
+		if done {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			b.Fatal(ctx.Err())
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+// kvWrites counts the writes a bucket took: its stream's last sequence.
+func kvWrites(ctx context.Context, b *testing.B, c *cluster, bucket string) uint64 {
+	st, err := c.js.Stream(ctx, "KV_"+bucket)
+	if err != nil {
+		b.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return info.State.LastSeq
+}
