@@ -163,6 +163,47 @@ func (r *replica) kill(t testing.TB) {
 	})
 }
 
+// createPaused creates n Assemblies held at their start until resumeAll:
+// their watches are sure to be running when a replica is lost.
+func (c *cluster) createPaused(n int) []*transloadit.Status {
+	c.t.Helper()
+	sts := c.create(n)
+	for _, st := range sts {
+		if err := c.srv.Pause(st.AssemblyID); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+	return sts
+}
+
+func (c *cluster) resumeAll(sts []*transloadit.Status) {
+	c.t.Helper()
+	for _, st := range sts {
+		if err := c.srv.Resume(st.AssemblyID); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+}
+
+// awaitActive waits until the replicas run want() watches between them.
+func awaitActive(ctx context.Context, t testing.TB, want func() int, rs ...*replica) {
+	t.Helper()
+	for {
+		active, n := 0, want()
+		for _, r := range rs {
+			active += r.m.Active()
+		}
+		if active == n {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("replicas run %d watches; want %d", active, n)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
 // create starts n Assemblies of the lifecycle scripts.
 func (c *cluster) create(n int) []*transloadit.Status {
 	c.t.Helper()

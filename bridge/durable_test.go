@@ -22,7 +22,7 @@ func TestDurableKill(t *testing.T) {
 	t.Parallel()
 	c := newCluster(t, clusterOptions{tick: 50 * time.Millisecond})
 	rs := []*replica{c.add("a"), c.add("b"), c.add("c")}
-	sts := c.create(60)
+	sts := c.createPaused(60)
 	ids := make([]string, len(sts))
 	for i, st := range sts {
 		ids[i] = st.AssemblyID
@@ -30,23 +30,14 @@ func TestDurableKill(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	awaitRunning(ctx, t, rs[0], 5)
+	awaitActive(ctx, t, func() int { return len(sts) }, rs...)
+	lost := rs[0].m.Active()
+	c.resumeAll(sts)
+	time.Sleep(5 * 50 * time.Millisecond) // a few ticks: the lost watches are mid-way
 	rs[0].kill(t)
+	t.Logf("replica a lost with %d of %d watches", lost, len(sts))
 	evs := c.awaitTerminal(ctx, ids)
 	c.checkExactlyOnce(evs, ids)
-}
-
-// awaitRunning waits until r runs n watches, so that losing it loses
-// watches in flight.
-func awaitRunning(ctx context.Context, t *testing.T, r *replica, n int) {
-	t.Helper()
-	for r.m.Active() < n {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s never ran a watch", r.name)
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
 }
 
 // Rolling restart: two replicas stopped with SIGTERM one after the other
@@ -57,7 +48,7 @@ func TestDurableRollingRestart(t *testing.T) {
 	t.Parallel()
 	c := newCluster(t, clusterOptions{tick: 40 * time.Millisecond, ackWait: time.Minute})
 	a, b := c.add("a"), c.add("b")
-	sts := c.create(40)
+	sts := c.createPaused(40)
 	ids := make([]string, len(sts))
 	for i, st := range sts {
 		ids[i] = st.AssemblyID
@@ -65,14 +56,18 @@ func TestDurableRollingRestart(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	awaitRunning(ctx, t, a, 5)
+	awaitActive(ctx, t, func() int { return len(sts) }, a, b)
+	c.resumeAll(sts)
 	stopped := time.Now()
 	a.stop(t)
 	a2 := c.add("a2")
-	awaitRunning(ctx, t, b, 1)
+	// Every watch a handed back runs again on b or a2.
+	awaitActive(ctx, t, func() int { return countUnfinished(c, ids) }, b, a2)
+	t.Logf("a's watches resumed within %v of its stop", time.Since(stopped))
+	stopped = time.Now()
 	b.stop(t)
-	t.Logf("resumed within %v of the first stop", time.Since(stopped))
-	_ = a2
+	awaitActive(ctx, t, func() int { return countUnfinished(c, ids) }, a2)
+	t.Logf("b's watches resumed within %v of its stop", time.Since(stopped))
 	evs := c.awaitTerminal(ctx, ids)
 	c.checkExactlyOnce(evs, ids)
 	c.mu.Lock()
@@ -82,6 +77,20 @@ func TestDurableRollingRestart(t *testing.T) {
 			t.Errorf("%s ended %v; want one end besides hand-backs", id, c.ended[id])
 		}
 	}
+}
+
+// countUnfinished is the number of Assemblies whose watch has not ended
+// for good (a hand-back is no end).
+func countUnfinished(c *cluster, ids []string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, id := range ids {
+		if countOutcomes(c.ended[id], func(o bridge.Outcome) bool { return o != bridge.OutcomeStopped }) == 0 {
+			n++
+		}
+	}
+	return n
 }
 
 func countOutcomes(os []bridge.Outcome, pred func(bridge.Outcome) bool) int {
