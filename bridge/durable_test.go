@@ -1,7 +1,9 @@
 package bridge_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -166,10 +168,18 @@ func TestDurablePastTheWindow(t *testing.T) {
 	}
 	c.checkExactlyOnce(evs, ids)
 
-	// A replay publishes again, with new IDs.
-	replay := watchRequest(sts[0])
-	replay.Replay = true
-	mustWatch(t, a, replay)
+	// A replay, asked over HTTP, publishes again with new IDs.
+	api := httptest.NewServer(bridge.NewHTTPHandler(a.m, bridge.HTTPConfig{}))
+	defer api.Close()
+	body, _ := json.Marshal(watchRequest(sts[0]))
+	resp, err := http.Post(api.URL+"/v1/watches?replay=true", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /v1/watches?replay=true = %d", resp.StatusCode)
+	}
 	for {
 		evs = c.awaitTerminal(ctx, ids)
 		if n := len(evs[ids[0]]); n > 0 && strings.Contains(evs[ids[0]][n-1].ID, "/replay/") {
@@ -282,7 +292,7 @@ func TestDurableCancel(t *testing.T) {
 		t.Errorf("%s: watch ended %q, %v; want %q", owner.name, o, err, bridge.OutcomeWatchCanceled)
 	}
 	var evs map[string][]*schemas.Event
-	for !c.queueEmpty(ctx) || ctx.Err() != nil {
+	for !c.queueEmpty(ctx) && ctx.Err() == nil {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if evs, err = c.events(ctx); err != nil {

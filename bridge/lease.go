@@ -88,7 +88,7 @@ func (l *lease) save(ctx context.Context, w *worker) {
 
 // end settles the queued watch after w ran to outcome: a stopped watch
 // goes back to the queue for another replica; any other is over, and is
-// remembered when the Assembly (or the bridge) ended it.
+// remembered as finished when the Assembly itself ended.
 func (l *lease) end(ctx context.Context, w *worker, outcome Outcome, shuttingDown bool) {
 	l.stopBeat()
 	l.beats.Wait()
@@ -104,7 +104,9 @@ func (l *lease) end(ctx context.Context, w *worker, outcome Outcome, shuttingDow
 			w.log.Warn("watch not handed back; it is redelivered after AckWait", zap.Error(err))
 		}
 		return
-	case outcome == OutcomeWatchCanceled:
+	case !outcome.EndedUpstream():
+		// Canceled, expired or given up: the Assembly may still be
+		// watched again later, from scratch.
 		l.forget(ctx, w)
 	default:
 		fin := finishedRecord{AssemblyID: id, Outcome: outcome, Watch: l.q.Watch, FinishedAt: time.Now().UTC()}

@@ -302,7 +302,8 @@ func (m *Manager) List() []WatchInfo {
 
 // Wait blocks until the watch of id ends and returns its outcome. It
 // returns a NOT_FOUND *WatchError for an Assembly neither watched nor
-// recently finished.
+// recently finished by this Manager: with durable watches, a watch still
+// queued or running on another replica is not known here.
 func (m *Manager) Wait(ctx context.Context, id string) (Outcome, error) {
 	m.mu.Lock()
 	w := m.watches[id]

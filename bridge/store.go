@@ -102,24 +102,30 @@ func (d *durable) record(ctx context.Context, id string) (*watchRecord, error) {
 	return &r, nil
 }
 
-// records returns every running watch's record, at most maxListed.
+// records returns every running watch's record, at most maxListed. It
+// reads the bucket in one pass: the watcher delivers each key's latest
+// value, then a nil that marks the end of what is stored.
 func (d *durable) records(ctx context.Context) ([]watchRecord, error) {
 	ctx, cancel := context.WithTimeout(ctx, kvTimeout)
 	defer cancel()
-	keys, err := d.store.Checkpoints.ListKeys(ctx)
+	w, err := d.store.Checkpoints.WatchAll(ctx, jetstream.IgnoreDeletes())
 	if err != nil {
 		return nil, fmt.Errorf("bridge: list watches: %w", err)
 	}
-	defer func() { _ = keys.Stop() }()
+	defer func() { _ = w.Stop() }()
 	var out []watchRecord
-	for k := range keys.Keys() {
-		if len(out) == maxListed {
-			break
-		}
-		var r watchRecord
-		if ok, err := getJSON(ctx, d.store.Checkpoints, k, &r); err == nil && ok {
-			out = append(out, r)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("bridge: list watches: %w", ctx.Err())
+		case e, ok := <-w.Updates():
+			if !ok || e == nil || len(out) == maxListed {
+				return out, nil
+			}
+			var r watchRecord
+			if json.Unmarshal(e.Value(), &r) == nil {
+				out = append(out, r)
+			}
 		}
 	}
-	return out, nil
 }
