@@ -46,6 +46,7 @@ func (m *Manager) Cancel(ctx context.Context, id, requestedBy string) (WatchRepl
 		return ErrorReply(notWatched), notWatched
 	}
 	found, err := d.cancelRemote(ctx, id, requestedBy)
+	err = unavailable(err)
 	switch {
 	case err != nil:
 		return ErrorReply(err), err

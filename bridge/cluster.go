@@ -25,6 +25,7 @@ func (m *Manager) watchDurable(ctx context.Context, req WatchRequest) (WatchRepl
 	if !req.Replay {
 		fin, found, err := d.finished(ctx, req.AssemblyID)
 		if err != nil {
+			err = unavailable(err)
 			return ErrorReply(err), err
 		}
 		if found {
@@ -37,6 +38,7 @@ func (m *Manager) watchDurable(ctx context.Context, req WatchRequest) (WatchRepl
 		return ErrorReply(err), err
 	}
 	if _, err := d.enqueue(ctx, req); err != nil {
+		err = unavailable(err)
 		return ErrorReply(err), err
 	}
 	return ok, nil
@@ -157,11 +159,11 @@ func (m *Manager) Lookup(ctx context.Context, id string) (info WatchInfo, found 
 	}
 	rec, err := d.record(ctx, id)
 	if err != nil || rec != nil {
-		return m.recordInfo(rec), rec != nil, err
+		return m.recordInfo(rec), rec != nil, unavailable(err)
 	}
 	q, _, err := d.pending(ctx, id)
 	if err != nil || q == nil {
-		return WatchInfo{}, false, err
+		return WatchInfo{}, false, unavailable(err)
 	}
 	return WatchInfo{AssemblyID: id, Subject: m.SubjectFor(id), State: "pending"}, true, nil
 }
@@ -194,7 +196,7 @@ func (m *Manager) Watches(ctx context.Context) ([]WatchInfo, error) {
 	}
 	recs, err := d.records(ctx)
 	if err != nil {
-		return nil, err
+		return nil, unavailable(err)
 	}
 	seen := make(map[string]bool, len(local))
 	for _, w := range local {

@@ -57,6 +57,9 @@ const (
 	// CodeNotReady refuses a request while the durable watch queue is
 	// not set up yet (NATS not reachable since start).
 	CodeNotReady = "NOT_READY"
+	// CodeUnavailable refuses a request JetStream could not serve (e.g.
+	// NATS is unreachable); retry later.
+	CodeUnavailable = "UNAVAILABLE"
 )
 
 // WatchError is a refused watch request.
@@ -72,7 +75,7 @@ func (e *WatchError) HTTPStatus() int {
 	switch e.Code {
 	case CodeTooManyWatches:
 		return http.StatusTooManyRequests
-	case CodeShuttingDown, CodeNotReady:
+	case CodeShuttingDown, CodeNotReady, CodeUnavailable:
 		return http.StatusServiceUnavailable
 	case CodeNotFound:
 		return http.StatusNotFound
@@ -92,6 +95,15 @@ func ErrorReply(err error) WatchReply {
 		we = &WatchError{Code: CodeInvalidRequest, Message: err.Error()}
 	}
 	return WatchReply{Error: we.Code, Message: we.Message}
+}
+
+// unavailable wraps a failure of JetStream as the refusal it causes.
+func unavailable(err error) error {
+	var we *WatchError
+	if err == nil || errors.As(err, &we) {
+		return err
+	}
+	return &WatchError{CodeUnavailable, err.Error()}
 }
 
 // validate checks a request before any worker or connection exists, so a

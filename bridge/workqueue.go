@@ -35,6 +35,7 @@ func QueueSubjects(prefix string) string { return prefix + ".v1.watches.*" }
 const (
 	errTextPerSubject = "maximum messages per subject exceeded"
 	errTextQueueFull  = "maximum messages exceeded"
+	errTextQueueBytes = "maximum bytes exceeded"
 )
 
 // enqueue puts a watch request in the work queue. It reports queued false
@@ -54,7 +55,7 @@ func (d *durable) enqueue(ctx context.Context, req WatchRequest) (queued bool, e
 		return true, nil
 	case strings.Contains(err.Error(), errTextPerSubject):
 		return false, nil
-	case strings.Contains(err.Error(), errTextQueueFull):
+	case strings.Contains(err.Error(), errTextQueueFull), strings.Contains(err.Error(), errTextQueueBytes):
 		return false, &WatchError{CodeTooManyWatches, "the cluster's watch queue is full"}
 	}
 	return false, fmt.Errorf("bridge: enqueue watch %s: %w", req.AssemblyID, err)
