@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/tlbridge/tlbridge/bridge"
@@ -50,6 +51,7 @@ type replica struct {
 	nc   *nats.Conn
 	pub  publish.Publisher
 	m    *bridge.Manager
+	reg  *prometheus.Registry
 	once sync.Once
 }
 
@@ -112,16 +114,18 @@ func (c *cluster) add(name string) *replica {
 	if err != nil {
 		t.Fatal(err)
 	}
+	reg := prometheus.NewRegistry()
 	m, err := bridge.NewManager(bridge.ManagerConfig{
 		Poller: p, Publisher: pub, AllowList: c.srv.AllowList(), Prefix: testPrefix, Instance: name,
 		PollInterval: 100 * time.Millisecond, MaxPayload: int(nc.MaxPayload()), Logger: zaptest.NewLogger(t).Named(name),
 		OnWatchEnd: c.recordEnd,
+		Metrics:    bridge.NewMetrics(reg),
 		Durable:    &bridge.DurableConfig{JetStream: js, Store: store},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &replica{name: name, nc: nc, pub: pub, m: m}
+	r := &replica{name: name, nc: nc, pub: pub, m: m, reg: reg}
 	t.Cleanup(func() { r.stop(t) })
 	return r
 }

@@ -207,13 +207,16 @@ func TestDurablePastTheWindow(t *testing.T) {
 	awaitEvents(ctx, t, c, slow.AssemblyID, schemas.TypeUploadFinished)
 	time.Sleep(1500 * time.Millisecond) // past the window, every checkpoint written
 	a.kill(t)
-	c.add("b")
+	b := c.add("b")
 	if err := c.srv.Resume(slow.AssemblyID); err != nil {
 		t.Fatal(err)
 	}
 	all := append(ids, slow.AssemblyID)
 	evs = c.awaitTerminal(ctx, all)
 	c.checkExactlyOnce(map[string][]*schemas.Event{slow.AssemblyID: evs[slow.AssemblyID]}, []string{slow.AssemblyID})
+	if got := family(t, b.reg, "tlbridge_watches_resumed_total").GetMetric()[0].GetCounter().GetValue(); got != 1 {
+		t.Errorf("b resumed %v watches from a checkpoint; want 1", got)
+	}
 }
 
 func flatten(evs map[string][]*schemas.Event) []*schemas.Event {

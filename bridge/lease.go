@@ -68,6 +68,7 @@ func (l *lease) begin(ctx context.Context, w *worker) (Outcome, bool) {
 		w.norm.Restore(rec.Checkpoint)
 		w.restore(rec.Checkpoint.State, rec.Events)
 		l.rec.StartedAt = rec.StartedAt
+		l.d.m.cfg.Metrics.watchResumed()
 		w.log.Info("watch resumed from its checkpoint", zap.String("previous_owner", rec.Owner), zap.Int("events", rec.Events))
 	}
 	l.save(ctx, w)
@@ -81,7 +82,9 @@ func (l *lease) save(ctx context.Context, w *worker) {
 	l.rec.Checkpoint = w.norm.Checkpoint()
 	l.rec.Events = w.info("").Events
 	l.rec.UpdatedAt = time.Now().UTC()
-	if err := putJSON(ctx, l.d.store.Checkpoints, l.q.AssemblyID, &l.rec); err != nil {
+	err := putJSON(ctx, l.d.store.Checkpoints, l.q.AssemblyID, &l.rec)
+	l.d.m.cfg.Metrics.checkpointWritten(err)
+	if err != nil {
 		w.log.Warn("checkpoint not written", zap.Error(err))
 	}
 }
