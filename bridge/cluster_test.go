@@ -3,6 +3,7 @@ package bridge_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -128,6 +129,13 @@ func (c *cluster) add(name string) *replica {
 	r := &replica{name: name, nc: nc, pub: pub, m: m, reg: reg}
 	t.Cleanup(func() { r.stop(t) })
 	return r
+}
+
+// endedOf returns how the watches of id ended so far.
+func (c *cluster) endedOf(id string) []bridge.Outcome {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.ended[id])
 }
 
 func (c *cluster) recordEnd(id string, o bridge.Outcome) {

@@ -395,3 +395,60 @@ func kvWrites(ctx context.Context, b *testing.B, c *cluster, bucket string) uint
 	}
 	return info.State.LastSeq
 }
+
+// A worker whose watch another replica took over (it missed its
+// heartbeats for longer than AckWait) stops without touching the watch:
+// one worker per Assembly even then. The takeover is staged by writing
+// the record as another replica would.
+func TestDurableTakenOverWorkerStops(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, clusterOptions{ackWait: time.Second})
+	a := c.add("a")
+	st := c.createPaused(1)[0]
+	id := st.AssemblyID
+	mustWatch(t, a, watchRequest(st))
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	// Once its first events are out and checkpointed, the paused Assembly
+	// gives the worker nothing more to write: the record stays as staged.
+	awaitEvents(ctx, t, c, id, schemas.TypeUploading)
+	kv, err := c.js.KeyValue(ctx, clusterStream+"_CHECKPOINTS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec map[string]any
+	for {
+		e, err := kv.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(e.Value(), &rec); err != nil {
+			t.Fatal(err)
+		}
+		evs, err := c.events(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := rec["events"].(float64); n > 0 && int(n) == len(evs[id]) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	rec["owner"] = "elsewhere"
+	b, _ := json.Marshal(rec)
+	if _, err := kv.Put(ctx, id, b); err != nil {
+		t.Fatal(err)
+	}
+	for countOutcomes(c.endedOf(id), func(o bridge.Outcome) bool { return o == bridge.OutcomeStopped }) == 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the worker went on after another replica took its watch over")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	// The message was left alone: it comes back after AckWait, and the
+	// watch ends once, exactly.
+	c.resumeAll([]*transloadit.Status{st})
+	evs := c.awaitTerminal(ctx, []string{id})
+	c.checkExactlyOnce(evs, []string{id})
+}

@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -20,14 +21,19 @@ type lease struct {
 	rec watchRecord
 	// skip: the Assembly finished before; the message is merely acked.
 	skip bool
+	// lost: another replica runs the watch now (this one missed its
+	// heartbeats, e.g. through a NATS outage longer than AckWait); this
+	// worker stops and leaves the message and the record alone.
+	lost atomic.Bool
 
 	stopBeat context.CancelFunc
 	beats    sync.WaitGroup
 }
 
 // heartbeat keeps the message from being redelivered while the worker
-// runs: a third of AckWait leaves room for two lost beats.
-func (l *lease) heartbeat(ctx context.Context) {
+// runs: a third of AckWait leaves room for two lost beats. If the watch
+// was redelivered anyway and another replica took it over, it stops w.
+func (l *lease) heartbeat(ctx context.Context, w *worker) {
 	t := time.NewTicker(l.d.store.AckWait / 3)
 	defer t.Stop()
 	for {
@@ -38,8 +44,21 @@ func (l *lease) heartbeat(ctx context.Context) {
 			if err := l.msg.InProgress(); err != nil {
 				l.d.log.Debug("watch heartbeat failed", zap.String("assembly_id", l.q.AssemblyID), zap.Error(err))
 			}
+			if l.takenOver(ctx) {
+				l.lost.Store(true)
+				w.log.Warn("watch taken over by another replica; stopping here")
+				w.stop()
+				return
+			}
 		}
 	}
+}
+
+// takenOver reports whether the watch's record names another owner or
+// another watch: what a replica that took it over writes first.
+func (l *lease) takenOver(ctx context.Context) bool {
+	rec, err := l.d.record(ctx, l.q.AssemblyID)
+	return err == nil && rec != nil && (rec.Owner != l.d.m.cfg.Instance || rec.Watch != l.q.Watch)
 }
 
 // begin prepares w to run: it reports done when the watch must not run
@@ -48,7 +67,7 @@ func (l *lease) heartbeat(ctx context.Context) {
 func (l *lease) begin(ctx context.Context, w *worker) (Outcome, bool) {
 	hctx, cancel := context.WithCancel(context.Background())
 	l.stopBeat = cancel
-	l.beats.Go(func() { l.heartbeat(hctx) })
+	l.beats.Go(func() { l.heartbeat(hctx, w) })
 	id := l.q.AssemblyID
 	fin, found, err := l.d.finished(ctx, id)
 	if err == nil && found && (!l.q.Replay || fin.Watch == l.q.Watch) {
@@ -79,6 +98,9 @@ func (l *lease) begin(ctx context.Context, w *worker) (Outcome, bool) {
 // acknowledged; a failed write is logged: the next one covers it, and a
 // takeover before then repeats events with their stable IDs.
 func (l *lease) save(ctx context.Context, w *worker) {
+	if l.lost.Load() {
+		return // the record is the new owner's
+	}
 	l.rec.Checkpoint = w.norm.Checkpoint()
 	l.rec.Events = w.info("").Events
 	l.rec.UpdatedAt = time.Now().UTC()
@@ -97,6 +119,8 @@ func (l *lease) end(ctx context.Context, w *worker, outcome Outcome, shuttingDow
 	l.beats.Wait()
 	id := l.q.AssemblyID
 	switch {
+	case l.lost.Load():
+		return
 	case l.skip:
 	case outcome == OutcomeStopped:
 		delay := time.Second // a failure here may well fail again at once
