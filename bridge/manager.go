@@ -334,9 +334,9 @@ func (m *Manager) Active() int {
 
 // Shutdown refuses new watches, stops every worker and lets publishes in
 // flight finish. With durable watches, each running watch is handed back
-// to the queue at once, for another replica to take over. When ctx ends first, in-flight publishes are abandoned
-// (their messages keep their IDs, so a later publish is de-duplicated) and
-// ctx.Err() is returned.
+// to the queue at once, for another replica to take over. When ctx ends
+// first, in-flight publishes are abandoned (their messages keep their
+// IDs, so a later publish is de-duplicated) and ctx.Err() is returned.
 func (m *Manager) Shutdown(ctx context.Context) error {
 	m.mu.Lock()
 	m.closed = true

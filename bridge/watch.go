@@ -17,7 +17,8 @@ type WatchRequest struct {
 	UpdateStreamURL string `json:"update_stream_url,omitempty"`
 	// Replay publishes the Assembly's events again, with new event IDs,
 	// even when it finished already: for a consumer that lost its data.
-	// Only with durable watches; otherwise a watch always publishes.
+	// (Without durable watches finished Assemblies are not remembered, so
+	// only the IDs differ.)
 	Replay bool `json:"replay,omitempty"`
 }
 
