@@ -30,12 +30,20 @@ type lease struct {
 	beats    sync.WaitGroup
 }
 
+// ownerCheckEvery is how many heartbeats pass between two checks that the
+// watch is still this replica's, unless a heartbeat failed: about twice
+// AckWait, so that thousands of watches cost a few reads per second.
+const ownerCheckEvery = 6
+
 // heartbeat keeps the message from being redelivered while the worker
 // runs: a third of AckWait leaves room for two lost beats. If the watch
-// was redelivered anyway and another replica took it over, it stops w.
+// was redelivered anyway (the beats did not arrive, e.g. through a NATS
+// outage longer than AckWait) and another replica took it over, it stops
+// w.
 func (l *lease) heartbeat(ctx context.Context, w *worker) {
 	t := time.NewTicker(l.d.store.AckWait / 3)
 	defer t.Stop()
+	suspect, beats := false, 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -43,7 +51,13 @@ func (l *lease) heartbeat(ctx context.Context, w *worker) {
 		case <-t.C:
 			if err := l.msg.InProgress(); err != nil {
 				l.d.log.Debug("watch heartbeat failed", zap.String("assembly_id", l.q.AssemblyID), zap.Error(err))
+				suspect = true
+				continue
 			}
+			if beats++; !suspect && beats%ownerCheckEvery != 0 {
+				continue
+			}
+			suspect = false
 			if l.takenOver(ctx) {
 				l.lost.Store(true)
 				w.log.Warn("watch taken over by another replica; stopping here")
