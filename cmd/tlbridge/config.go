@@ -235,6 +235,11 @@ func (c Config) validateJetStream() error {
 	if !c.Jetstream {
 		return nil
 	}
+	if c.WatchTTL > c.StreamMaxAge {
+		// A watch's checkpoint lives in a bucket whose entries expire
+		// with the stream's age.
+		return configErr("WATCH_TTL", fmt.Sprintf("%s is longer than TLBRIDGE_STREAM_MAX_AGE %s", c.WatchTTL, c.StreamMaxAge))
+	}
 	if err := c.streamConfig().Validate(); err != nil {
 		return fmt.Errorf("%w: %v", errConfig, err)
 	}

@@ -197,6 +197,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"replicas", map[string]string{"TLBRIDGE_STREAM_REPLICAS": "0"}, `config: TLBRIDGE_STREAM_REPLICAS: must be 1 to 5, got 0`},
 		{"max bytes", map[string]string{"TLBRIDGE_STREAM_MAX_BYTES": "-1"}, `config: TLBRIDGE_STREAM_MAX_BYTES: must not be negative, got -1`},
 		{"max bytes not a number", map[string]string{"TLBRIDGE_STREAM_MAX_BYTES": "1G"}, `config: TLBRIDGE_STREAM_MAX_BYTES: invalid integer "1G"`},
+		{"watch outlives its checkpoint", map[string]string{"TLBRIDGE_STREAM_MAX_AGE": "12h"}, `config: TLBRIDGE_WATCH_TTL: 24h0m0s is longer than TLBRIDGE_STREAM_MAX_AGE 12h0m0s`},
 		{"finished ttl", map[string]string{"TLBRIDGE_FINISHED_TTL": "0s"}, `config: TLBRIDGE_FINISHED_TTL: must be at least 1s, got 0s`},
 		{"nats url list", map[string]string{"TLBRIDGE_NATS_URL": "nats://a:4222,,nats://b:4222"}, `config: TLBRIDGE_NATS_URL: empty URL in "nats://a:4222,,nats://b:4222"`},
 		{"allowed hosts empty", map[string]string{"TLBRIDGE_ALLOWED_HOSTS": ""}, `config: TLBRIDGE_ALLOWED_HOSTS: invalid host list ""`},
