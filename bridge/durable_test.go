@@ -274,13 +274,14 @@ func TestDurableCancel(t *testing.T) {
 	}
 	api := httptest.NewServer(bridge.NewHTTPHandler(other.m, bridge.HTTPConfig{}))
 	defer api.Close()
-	get, err := http.Get(api.URL + "/v1/watches/" + id)
-	if err != nil {
-		t.Fatal(err)
+	var info bridge.WatchInfo
+	if code := getJSON(t, api.URL+"/v1/watches/"+id, &info); code != http.StatusOK || info.Owner != owner.name {
+		t.Errorf("GET on %s of a watch running on %s = %d %+v; want 200 naming its owner", other.name, owner.name, code, info)
 	}
-	get.Body.Close()
-	if get.StatusCode != http.StatusOK {
-		t.Errorf("GET on %s of a watch running on %s = %d; want 200", other.name, owner.name, get.StatusCode)
+	var list struct{ Watches []bridge.WatchInfo }
+	getJSON(t, api.URL+"/v1/watches", &list)
+	if len(list.Watches) != 1 || list.Watches[0].AssemblyID != id || list.Watches[0].Owner != owner.name {
+		t.Errorf("GET /v1/watches on %s = %+v; want the watch running on %s", other.name, list.Watches, owner.name)
 	}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodDelete, api.URL+"/v1/watches/"+id, nil)
 	resp, err := http.DefaultClient.Do(req)
@@ -451,4 +452,17 @@ func TestDurableTakenOverWorkerStops(t *testing.T) {
 	c.resumeAll([]*transloadit.Status{st})
 	evs := c.awaitTerminal(ctx, []string{id})
 	c.checkExactlyOnce(evs, []string{id})
+}
+
+func getJSON(t *testing.T, url string, v any) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Errorf("GET %s: %v", url, err)
+	}
+	return resp.StatusCode
 }
