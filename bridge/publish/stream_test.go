@@ -3,6 +3,7 @@ package publish_test
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,5 +145,26 @@ func TestWatchStoreOnePerAssembly(t *testing.T) {
 	}
 	if _, err := js.PublishMsg(t.Context(), &nats.Msg{Subject: "transloadit.v1.watches.b", Data: []byte("3")}); err != nil {
 		t.Errorf("request for another Assembly: %v", err)
+	}
+}
+
+// A watch queue managed elsewhere must keep one request per Assembly:
+// without that rule two replicas could watch one Assembly.
+func TestCheckWatchStoreRefusesALooseQueue(t *testing.T) {
+	_, url := publishtest.StartNATS(t)
+	js, err := jetstream.New(connect(t, url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := publish.WatchStoreConfig{Stream: publish.StreamConfig{Name: "EVENTS"}, QueueSubjects: "transloadit.v1.watches.*"}
+	if _, err := js.CreateStream(t.Context(), jetstream.StreamConfig{
+		Name: "EVENTS_WATCHES", Subjects: []string{"transloadit.v1.watches.*"}, Retention: jetstream.WorkQueuePolicy,
+		Duplicates: 2 * time.Minute,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = publish.CheckWatchStore(t.Context(), js, cfg)
+	if !errors.Is(err, publish.ErrStreamMismatch) || !strings.Contains(err.Error(), "per subject") {
+		t.Errorf("CheckWatchStore(loose queue) = %v; want ErrStreamMismatch about messages per subject", err)
 	}
 }
