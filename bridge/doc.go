@@ -26,6 +26,23 @@
 //     happened meanwhile. Nothing is dropped and memory stays bounded.
 //   - Shutdown refuses new watches, stops the workers and lets in-flight
 //     publishes finish within the caller's deadline.
+//
+// With durable watches ([ManagerConfig.Durable]) a watch is kept in
+// JetStream rather than in a Manager, and these hold across replicas:
+//   - One worker per Assembly in the cluster: requests go to a work queue
+//     holding one message per Assembly, which replicas pull from a shared
+//     durable consumer while they have room.
+//   - A watch outlives its replica: Shutdown hands the running watches
+//     back at once; a replica that dies stops heartbeating and its watches
+//     come back after the consumer's AckWait.
+//   - No event is published twice across a takeover: after each
+//     acknowledged batch the worker checkpoints what it published, and
+//     the next worker starts from there, however long after the stream's
+//     duplicate window. Events published after the last checkpoint are
+//     repeated with their stable IDs.
+//   - A finished Assembly is remembered: watching it again, or a late
+//     notification, publishes nothing; a replay publishes on purpose,
+//     under new event IDs.
 package bridge
 
 import (

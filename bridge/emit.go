@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -89,10 +90,17 @@ func (r *watchRun) publish(evs []schemas.Event, observed time.Time) {
 		}
 		r.publishOne(ev, observed)
 	}
+	// With durable watches, what was just acknowledged is checkpointed.
+	if l := r.w.lease; l != nil && len(evs) > 0 && !r.pubFailed {
+		l.save(r.pubCtx, r.w)
+	}
 }
 
 func (r *watchRun) publishOne(ev schemas.Event, observed time.Time) {
 	log, metrics := r.w.log, r.env.metrics
+	if r.w.replay {
+		ev.ID = replayID(ev.ID, r.w.id, r.w.watchID)
+	}
 	data, err := schemas.Encode(ev)
 	if err != nil {
 		log.Error("event encoding failed", zap.String("event_id", ev.ID), zap.Error(err))
@@ -116,4 +124,11 @@ func (r *watchRun) publishOne(ev schemas.Event, observed time.Time) {
 	if cb := r.env.onEvent; cb != nil {
 		cb(ev, data)
 	}
+}
+
+// replayID gives an event of a replay its own ID, "<id>/replay/<watch>/…":
+// the stable ID would be dropped as a duplicate, or stand for the first
+// delivery in the consumer's records.
+func replayID(evID, assemblyID, watch string) string {
+	return assemblyID + "/replay/" + watch + strings.TrimPrefix(evID, assemblyID)
 }

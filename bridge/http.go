@@ -69,10 +69,11 @@ func (c *HTTPConfig) setDefaults() {
 //	GET    /healthz           200 unless cfg.Live reports an error (503)
 //	GET    /readyz            200 when cfg.Ready returns nil, else 503
 //	GET    /metrics           cfg.Metrics
-//	POST   /v1/watches        body: WatchRequest; reply: WatchReply
+//	POST   /v1/watches        body: WatchRequest; reply: WatchReply;
+//	                          ?replay=true publishes again (see WatchRequest.Replay)
 //	GET    /v1/watches        {"watches": [WatchInfo...]}
 //	GET    /v1/watches/{id}   WatchInfo
-//	DELETE /v1/watches/{id}   WatchReply
+//	DELETE /v1/watches/{id}   WatchReply; the watch ends with watch.canceled
 //	POST   /v1/notify         a Transloadit notification (see [Manager.Notify])
 //
 // A new watch answers 201, an existing one 200 (the request is
@@ -186,9 +187,12 @@ func (h *httpAPI) postWatch(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, err)
 		return
 	}
+	if r.URL.Query().Get("replay") == "true" {
+		req.Replay = true
+	}
 	// 200 versus 201 is advisory: two racing first requests may both see
 	// 201, yet they still share one worker.
-	_, existed := h.m.Get(req.AssemblyID)
+	_, existed, _ := h.m.Lookup(r.Context(), req.AssemblyID)
 	reply, err := h.m.Watch(r.Context(), req)
 	if err != nil {
 		writeAPIError(w, err)
@@ -201,10 +205,15 @@ func (h *httpAPI) postWatch(w http.ResponseWriter, r *http.Request) {
 	writeAPIJSON(w, code, reply)
 }
 
-func (h *httpAPI) listWatches(w http.ResponseWriter, _ *http.Request) {
+func (h *httpAPI) listWatches(w http.ResponseWriter, r *http.Request) {
+	list, err := h.m.Watches(r.Context())
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
 	writeAPIJSON(w, http.StatusOK, struct {
 		Watches []WatchInfo `json:"watches"`
-	}{h.m.List()})
+	}{list})
 }
 
 func (h *httpAPI) getWatch(w http.ResponseWriter, r *http.Request) {
@@ -212,7 +221,11 @@ func (h *httpAPI) getWatch(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	info, found := h.m.Get(id)
+	info, found, err := h.m.Lookup(r.Context(), id)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
 	if !found {
 		writeAPIError(w, &WatchError{CodeNotFound, "assembly " + id + " is not watched"})
 		return
@@ -225,11 +238,12 @@ func (h *httpAPI) deleteWatch(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if !h.m.Unwatch(id) {
-		writeAPIError(w, &WatchError{CodeNotFound, "assembly " + id + " is not watched"})
+	reply, err := h.m.Cancel(r.Context(), id, "http "+r.RemoteAddr)
+	if err != nil {
+		writeAPIError(w, err)
 		return
 	}
-	writeAPIJSON(w, http.StatusOK, WatchReply{OK: true, AssemblyID: id})
+	writeAPIJSON(w, http.StatusOK, reply)
 }
 
 // apiPathAssemblyID validates the {id} path segment, answering 400 itself

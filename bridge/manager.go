@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tlbridge/tlbridge/bridge/normalize"
@@ -71,6 +72,15 @@ type ManagerConfig struct {
 	OnEvent func(ev schemas.Event, data []byte)
 	// OnWatchEnd, if set, is called when a watch ends, with its outcome.
 	OnWatchEnd func(id string, outcome Outcome)
+	// Durable, if set, keeps watches in JetStream, shared by every
+	// replica on the same resources: requests are queued, and this
+	// Manager runs those it takes from the queue (see [DurableConfig]).
+	// Nil keeps watches in this process, unless DurableLater is set.
+	Durable *DurableConfig
+	// DurableLater announces durable watches that [Manager.StartDurable]
+	// starts once the JetStream resources exist; until then watch
+	// requests are refused with NOT_READY.
+	DurableLater bool
 }
 
 const finishedMemory = 4096
@@ -98,6 +108,7 @@ type Manager struct {
 	pubCtx    context.Context // in-flight publishes; outlives ctx during shutdown
 	pubCancel context.CancelFunc
 	wg        sync.WaitGroup
+	dur       atomic.Pointer[durable] // set once durable watches started
 
 	mu       sync.Mutex // guards closed, watches, finished, order
 	closed   bool
@@ -118,11 +129,22 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 		poller: cfg.Poller, publisher: cfg.Publisher, clock: cfg.Clock, metrics: cfg.Metrics, log: cfg.Logger,
 		pollInterval: cfg.PollInterval, watchTTL: cfg.WatchTTL, notFoundGrace: cfg.NotFoundGrace, giveUpAfter: cfg.GiveUpAfter,
 		disableStream: cfg.DisableStream, maxEventSize: cfg.MaxEventSize, allowList: cfg.AllowList, httpClient: cfg.HTTPClient, onEvent: cfg.OnEvent,
+		prefix: cfg.Prefix, source: m.source(),
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.pubCtx, m.pubCancel = context.WithCancel(context.Background())
+	if cfg.Durable != nil {
+		if err := m.StartDurable(*cfg.Durable); err != nil {
+			m.cancel()
+			m.pubCancel()
+			return nil, err
+		}
+	}
 	return m, nil
 }
+
+// source is the CloudEvents source of the events this Manager publishes.
+func (m *Manager) source() string { return "tlbridge/" + m.cfg.Instance }
 
 func setManagerDefaults(c *ManagerConfig) {
 	if c.Prefix == "" {
@@ -185,6 +207,9 @@ func (m *Manager) Watch(ctx context.Context, req WatchRequest) (WatchReply, erro
 	if err := ctx.Err(); err != nil {
 		return ErrorReply(err), err
 	}
+	if m.shared() {
+		return m.watchDurable(ctx, req)
+	}
 	ok := m.accepted(req.AssemblyID)
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -203,7 +228,7 @@ func (m *Manager) Watch(ctx context.Context, req WatchRequest) (WatchReply, erro
 func (m *Manager) newWorker(req WatchRequest) *worker {
 	return newWorker(m.ctx, m.env, req, normalize.Config{
 		AssemblyID: req.AssemblyID, Prefix: m.cfg.Prefix,
-		Source: "tlbridge/" + m.cfg.Instance, MaxPayload: m.payloadLimit(),
+		Source: m.source(), MaxPayload: m.payloadLimit(),
 	})
 }
 
@@ -218,7 +243,7 @@ func (m *Manager) startLocked(w *worker) {
 
 func (m *Manager) runWorker(w *worker) {
 	defer m.wg.Done()
-	outcome := w.run(m.pubCtx)
+	outcome := m.runWatch(w)
 	m.cfg.Metrics.watchDelta(-1)
 	m.cfg.Poller.Forget(w.id)
 	m.mu.Lock()
@@ -230,6 +255,9 @@ func (m *Manager) runWorker(w *worker) {
 	}
 	m.mu.Unlock()
 	close(w.done)
+	if d := m.dur.Load(); d != nil {
+		d.freed()
+	}
 	m.log.Info("watch ended", zap.String("assembly_id", w.id), zap.String("outcome", string(outcome)))
 	if m.cfg.OnWatchEnd != nil {
 		m.cfg.OnWatchEnd(w.id, outcome)
@@ -296,7 +324,8 @@ func (m *Manager) List() []WatchInfo {
 
 // Wait blocks until the watch of id ends and returns its outcome. It
 // returns a NOT_FOUND *WatchError for an Assembly neither watched nor
-// recently finished.
+// recently finished by this Manager: with durable watches, a watch still
+// queued or running on another replica is not known here.
 func (m *Manager) Wait(ctx context.Context, id string) (Outcome, error) {
 	m.mu.Lock()
 	w := m.watches[id]
@@ -326,13 +355,18 @@ func (m *Manager) Active() int {
 }
 
 // Shutdown refuses new watches, stops every worker and lets publishes in
-// flight finish. When ctx ends first, in-flight publishes are abandoned
-// (their messages keep their IDs, so a later publish is de-duplicated) and
-// ctx.Err() is returned.
+// flight finish. With durable watches, each running watch is handed back
+// to the queue at once, for another replica to take over. When ctx ends
+// first, in-flight publishes are abandoned (their messages keep their
+// IDs, so a later publish is de-duplicated) and ctx.Err() is returned.
 func (m *Manager) Shutdown(ctx context.Context) error {
 	m.mu.Lock()
 	m.closed = true
 	m.mu.Unlock()
+	if d := m.dur.Load(); d != nil {
+		// No new watch is taken while the running ones are handed back.
+		d.stop()
+	}
 	m.cancel()
 	done := make(chan struct{})
 	go func() { m.wg.Wait(); close(done) }()

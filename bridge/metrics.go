@@ -20,6 +20,9 @@ type Metrics struct {
 	rateLimitWaits  prometheus.Counter
 	eventLatency    prometheus.Histogram
 	publishPending  prometheus.Gauge
+	// Durable watches.
+	checkpoints    *prometheus.CounterVec
+	watchesResumed prometheus.Counter
 }
 
 // NewMetrics creates the collectors and registers them with reg.
@@ -44,9 +47,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12)}),
 		publishPending: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "tlbridge_publish_pending", Help: "Events waiting for a publish ack."}),
+		checkpoints: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tlbridge_checkpoint_writes_total", Help: "Checkpoint writes of durable watches, by outcome (ok, error)."}, []string{"outcome"}),
+		watchesResumed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tlbridge_watches_resumed_total", Help: "Durable watches resumed from a checkpoint (a takeover or a restart)."}),
 	}
 	reg.MustRegister(m.watchesActive, m.eventsPublished, m.publishErrors, m.upstream,
-		m.sseConnected, m.pollFallbacks, m.rateLimitWaits, m.eventLatency, m.publishPending)
+		m.sseConnected, m.pollFallbacks, m.rateLimitWaits, m.eventLatency, m.publishPending,
+		m.checkpoints, m.watchesResumed)
 	return m
 }
 
@@ -106,5 +114,22 @@ func (m *Metrics) pollFallback() {
 func (m *Metrics) RateLimitWait(time.Duration) {
 	if m != nil {
 		m.rateLimitWaits.Inc()
+	}
+}
+
+func (m *Metrics) checkpointWritten(err error) {
+	if m == nil {
+		return
+	}
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+	}
+	m.checkpoints.WithLabelValues(outcome).Inc()
+}
+
+func (m *Metrics) watchResumed() {
+	if m != nil {
+		m.watchesResumed.Inc()
 	}
 }

@@ -23,6 +23,9 @@ func (m *Manager) Notify(ctx context.Context, st *transloadit.Status) (WatchRepl
 	if err := ctx.Err(); err != nil {
 		return ErrorReply(err), err
 	}
+	if m.shared() {
+		return m.notifyDurable(ctx, req, st)
+	}
 	ok := m.accepted(req.AssemblyID)
 	m.mu.Lock()
 	defer m.mu.Unlock()

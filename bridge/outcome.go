@@ -14,6 +14,9 @@ const (
 	OutcomeExpired     Outcome = "expired"
 	OutcomeWatchFailed Outcome = "watch_failed"
 	OutcomeStopped     Outcome = "stopped"
+	// OutcomeWatchCanceled: the watch was canceled on request
+	// ([Manager.Cancel]); watch.canceled was published.
+	OutcomeWatchCanceled Outcome = "watch_canceled"
 )
 
 // EndedUpstream reports whether o means the Assembly itself reached a

@@ -26,6 +26,8 @@ type WatchInfo struct {
 	Streaming  bool      `json:"streaming"`
 	Events     int       `json:"events"`
 	StartedAt  time.Time `json:"started_at"`
+	// Owner is the instance running the watch; empty while it is pending.
+	Owner string `json:"owner,omitempty"`
 }
 
 // Codes of WatchError, as they appear in WatchReply.Error.
@@ -38,6 +40,12 @@ const (
 	CodeNotFound          = "NOT_FOUND"
 	CodeUnauthorized      = "UNAUTHORIZED"
 	CodeAPIDisabled       = "API_DISABLED"
+	// CodeNotReady refuses a request while the durable watch queue is
+	// not set up yet (NATS not reachable since start).
+	CodeNotReady = "NOT_READY"
+	// CodeUnavailable refuses a request JetStream could not serve (e.g.
+	// NATS is unreachable); retry later.
+	CodeUnavailable = "UNAVAILABLE"
 )
 
 // WatchError is a refused watch request.
@@ -53,7 +61,7 @@ func (e *WatchError) HTTPStatus() int {
 	switch e.Code {
 	case CodeTooManyWatches:
 		return http.StatusTooManyRequests
-	case CodeShuttingDown, CodeBusy:
+	case CodeShuttingDown, CodeBusy, CodeNotReady, CodeUnavailable:
 		return http.StatusServiceUnavailable
 	case CodeNotFound, CodeAPIDisabled, CodeNotifyDisabled:
 		return http.StatusNotFound
@@ -77,6 +85,15 @@ func ErrorReply(err error) WatchReply {
 		we = &WatchError{Code: CodeInvalidRequest, Message: err.Error()}
 	}
 	return WatchReply{Error: we.Code, Message: we.Message}
+}
+
+// unavailable wraps a failure of JetStream as the refusal it causes.
+func unavailable(err error) error {
+	var we *WatchError
+	if err == nil || errors.As(err, &we) {
+		return err
+	}
+	return &WatchError{CodeUnavailable, err.Error()}
 }
 
 // validate checks a request before any worker or connection exists, so a

@@ -33,6 +33,8 @@ type workerEnv struct {
 	allowList     transloadit.AllowList
 	httpClient    *http.Client
 	onEvent       func(ev schemas.Event, data []byte)
+	prefix        string // subject prefix, for the events the worker makes itself
+	source        string // CloudEvents source, likewise
 }
 
 // worker watches one Assembly: stream first, the status fetched once it
@@ -53,12 +55,21 @@ type worker struct {
 	// notes carries statuses from later notifications; it holds the latest
 	// only, which is enough since a status includes all before it.
 	notes chan *transloadit.Status
+	// watchID names this watch among the Assembly's watches (see
+	// queuedWatch.Watch); a replay's event IDs carry it.
+	watchID string
+	replay  bool
+	// lease, with durable watches, is the worker's hold on its queued
+	// watch; nil otherwise.
+	lease *lease
 
-	mu        sync.Mutex // guards state, streaming, events
-	state     string
-	streaming bool
-	events    int
-	started   time.Time
+	mu         sync.Mutex // guards state, streaming, events, canceled, canceledBy
+	state      string
+	streaming  bool
+	events     int
+	started    time.Time
+	canceled   bool   // the watch is canceled on request
+	canceledBy string // who asked
 }
 
 // newWorker returns a worker whose observation ends with parent; nc
@@ -66,15 +77,38 @@ type worker struct {
 func newWorker(parent context.Context, env *workerEnv, req WatchRequest, nc normalize.Config) *worker {
 	w := &worker{
 		env: env, id: req.AssemblyID, req: req, done: make(chan struct{}), started: env.clock.Now(),
-		notes: make(chan *transloadit.Status, 1),
-		log:   env.log.With(zap.String("assembly_id", req.AssemblyID)),
-		norm:  normalize.New(nc),
+		notes:   make(chan *transloadit.Status, 1),
+		log:     env.log.With(zap.String("assembly_id", req.AssemblyID)),
+		norm:    normalize.New(nc),
+		watchID: newWatchID(),
+		replay:  req.Replay,
 	}
 	w.ctx, w.cancel = context.WithCancel(parent)
 	return w
 }
 
 func (w *worker) stop() { w.cancel() }
+
+// cancelFor stops the watch on request of by: it ends with watch.canceled.
+func (w *worker) cancelFor(by string) {
+	w.mu.Lock()
+	w.canceled, w.canceledBy = true, by
+	w.mu.Unlock()
+	w.cancel()
+}
+
+func (w *worker) cancelRequest() (string, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.canceledBy, w.canceled
+}
+
+// restore takes over the state and event count of a checkpoint.
+func (w *worker) restore(state string, events int) {
+	w.mu.Lock()
+	w.state, w.events = state, events
+	w.mu.Unlock()
+}
 
 // deliver hands a notified status to the worker without blocking,
 // replacing one it has not read yet.

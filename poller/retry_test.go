@@ -202,7 +202,8 @@ func TestFetchAttemptTimeout(t *testing.T) {
 		}
 		reply(200, runningBody)(w)
 	})
-	p, rec, _ := newPoller(t, up.URL, func(c *poller.Config) { c.RequestTimeout = 50 * time.Millisecond })
+	// Long enough that a loaded machine answers the second attempt in time.
+	p, rec, _ := newPoller(t, up.URL, func(c *poller.Config) { c.RequestTimeout = time.Second })
 	st, err := p.Fetch(context.Background(), poller.Target{AssemblyID: testID})
 	if err != nil || st.OK != transloadit.StateExecuting {
 		t.Fatalf("Fetch() = %v, %v; want the running status", st, err)

@@ -7,7 +7,7 @@ const (
 	SourceSSE    = "sse"    // the Assembly's update stream
 	SourcePoll   = "poll"   // a status fetched from the API
 	SourceNotify = "notify" // a Transloadit notification (webhook)
-	SourceBridge = "bridge" // the bridge itself (watch.expired, watch.failed)
+	SourceBridge = "bridge" // the bridge itself (watch.expired, watch.failed, watch.canceled)
 )
 
 // Base is what the data of every event carries. Every payload type embeds it.
@@ -198,6 +198,15 @@ type WatchFailed struct {
 	Detail string `json:"detail,omitempty"`
 }
 
+// WatchCanceled is the data of TypeWatchCanceled.
+type WatchCanceled struct {
+	Base
+	// RequestedBy says who asked: the bridge instance that took the
+	// request and, when known, the client's address.
+	RequestedBy string `json:"requested_by"`
+	Detail      string `json:"detail,omitempty"`
+}
+
 // newData makes the zero payload of each type, for Decode.
 var newData = map[Type]func() Payload{
 	TypeUploading:           func() Payload { return new(Uploading) },
@@ -215,4 +224,5 @@ var newData = map[Type]func() Payload{
 	TypeAborted:             func() Payload { return new(Aborted) },
 	TypeWatchExpired:        func() Payload { return new(WatchExpired) },
 	TypeWatchFailed:         func() Payload { return new(WatchFailed) },
+	TypeWatchCanceled:       func() Payload { return new(WatchCanceled) },
 }

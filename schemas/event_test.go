@@ -152,7 +152,7 @@ func TestParseCloudEventsType(t *testing.T) {
 
 func TestTypeTerminal(t *testing.T) {
 	terminal := map[schemas.Type]bool{schemas.TypeCompleted: true, schemas.TypeFailed: true, schemas.TypeCanceled: true,
-		schemas.TypeAborted: true, schemas.TypeWatchExpired: true, schemas.TypeWatchFailed: true}
+		schemas.TypeAborted: true, schemas.TypeWatchExpired: true, schemas.TypeWatchFailed: true, schemas.TypeWatchCanceled: true}
 	for _, typ := range schemas.Types() {
 		if typ.Terminal() != terminal[typ] {
 			t.Errorf("%s.Terminal() = %v", typ, typ.Terminal())

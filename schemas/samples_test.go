@@ -44,14 +44,15 @@ func samplePayloads() map[schemas.Type]schemas.Payload {
 		schemas.TypeReplaying:           &schemas.Replaying{Base: replay},
 		schemas.TypeExecutionProgress: &schemas.ExecutionProgress{Base: sampleBase("ASSEMBLY_EXECUTING"), ProgressCombined: 50,
 			PerFile: []schemas.FileProgress{{OriginalID: "e48c", Progress: 100}}},
-		schemas.TypeStepResult:   &schemas.StepResult{Base: sampleBase("ASSEMBLY_EXECUTING"), Step: "my step.v2", Result: sampleFile()},
-		schemas.TypeWarning:      &schemas.Warning{Base: sampleBase("ASSEMBLY_EXECUTING"), Index: 0, Level: "notice", Msg: "a notice"},
-		schemas.TypeCompleted:    &schemas.Completed{Base: sampleBase("ASSEMBLY_COMPLETED"), Message: "done", Summary: summary},
-		schemas.TypeFailed:       &schemas.Failed{Base: sampleBase(""), Error: "ASSEMBLY_CRASHED", Message: "m", Reason: "r", SystemError: &schemas.SystemError{Errno: -2, Code: "ENOENT", Syscall: "open", Path: "/x"}, Summary: summary},
-		schemas.TypeCanceled:     &schemas.Canceled{Base: sampleBase("ASSEMBLY_CANCELED"), Summary: summary},
-		schemas.TypeAborted:      &schemas.Aborted{Base: sampleBase("REQUEST_ABORTED"), Summary: schemas.Summary{Steps: []schemas.StepSummary{}}},
-		schemas.TypeWatchExpired: &schemas.WatchExpired{Base: schemas.Base{AssemblyID: sampleID, Source: schemas.SourceBridge, ObservedAt: sampleAt}, Reason: "expired", Detail: "ttl"},
-		schemas.TypeWatchFailed:  &schemas.WatchFailed{Base: schemas.Base{AssemblyID: sampleID, Source: schemas.SourceBridge, ObservedAt: sampleAt}, Reason: "failed"},
+		schemas.TypeStepResult:    &schemas.StepResult{Base: sampleBase("ASSEMBLY_EXECUTING"), Step: "my step.v2", Result: sampleFile()},
+		schemas.TypeWarning:       &schemas.Warning{Base: sampleBase("ASSEMBLY_EXECUTING"), Index: 0, Level: "notice", Msg: "a notice"},
+		schemas.TypeCompleted:     &schemas.Completed{Base: sampleBase("ASSEMBLY_COMPLETED"), Message: "done", Summary: summary},
+		schemas.TypeFailed:        &schemas.Failed{Base: sampleBase(""), Error: "ASSEMBLY_CRASHED", Message: "m", Reason: "r", SystemError: &schemas.SystemError{Errno: -2, Code: "ENOENT", Syscall: "open", Path: "/x"}, Summary: summary},
+		schemas.TypeCanceled:      &schemas.Canceled{Base: sampleBase("ASSEMBLY_CANCELED"), Summary: summary},
+		schemas.TypeAborted:       &schemas.Aborted{Base: sampleBase("REQUEST_ABORTED"), Summary: schemas.Summary{Steps: []schemas.StepSummary{}}},
+		schemas.TypeWatchExpired:  &schemas.WatchExpired{Base: schemas.Base{AssemblyID: sampleID, Source: schemas.SourceBridge, ObservedAt: sampleAt}, Reason: "expired", Detail: "ttl"},
+		schemas.TypeWatchFailed:   &schemas.WatchFailed{Base: schemas.Base{AssemblyID: sampleID, Source: schemas.SourceBridge, ObservedAt: sampleAt}, Reason: "failed"},
+		schemas.TypeWatchCanceled: &schemas.WatchCanceled{Base: schemas.Base{AssemblyID: sampleID, State: "ASSEMBLY_EXECUTING", Source: schemas.SourceBridge, ObservedAt: sampleAt}, RequestedBy: "tlbridge/b 127.0.0.1"},
 	}
 }
 

@@ -168,7 +168,7 @@ func TestEnvelopeSubjectBound(t *testing.T) {
 // TestStateMayBeEmpty: only failed and the watch.* events may carry an
 // empty state; every other event's moment has one.
 func TestStateMayBeEmpty(t *testing.T) {
-	mayBeEmpty := map[schemas.Type]bool{schemas.TypeFailed: true, schemas.TypeWatchExpired: true, schemas.TypeWatchFailed: true}
+	mayBeEmpty := map[schemas.Type]bool{schemas.TypeFailed: true, schemas.TypeWatchExpired: true, schemas.TypeWatchFailed: true, schemas.TypeWatchCanceled: true}
 	for typ, p := range samplePayloads() {
 		p.BaseData().State = ""
 		b, err := schemas.Encode(sampleEvent(typ, p))

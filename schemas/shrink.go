@@ -140,10 +140,12 @@ func (d *Failed) reducers() []func() {
 	return append(textReducers(&d.Message, &d.Reason), d.Summary.reducer())
 }
 
-func (d *WatchExpired) sizeBound() int     { return stringsBound(d.Reason, d.Detail) }
-func (d *WatchExpired) reducers() []func() { return textReducers(&d.Detail) }
-func (d *WatchFailed) sizeBound() int      { return stringsBound(d.Reason, d.Detail) }
-func (d *WatchFailed) reducers() []func()  { return textReducers(&d.Detail) }
+func (d *WatchExpired) sizeBound() int      { return stringsBound(d.Reason, d.Detail) }
+func (d *WatchExpired) reducers() []func()  { return textReducers(&d.Detail) }
+func (d *WatchFailed) sizeBound() int       { return stringsBound(d.Reason, d.Detail) }
+func (d *WatchFailed) reducers() []func()   { return textReducers(&d.Detail) }
+func (d *WatchCanceled) sizeBound() int     { return stringsBound(d.RequestedBy, d.Detail) }
+func (d *WatchCanceled) reducers() []func() { return textReducers(&d.RequestedBy, &d.Detail) }
 
 func (f *File) sizeBound() int {
 	n := fileRoom + len(f.Meta) + stringsBound(f.ID, f.Name, f.Basename, f.Ext, f.Mime, f.Type, f.Field,

@@ -49,8 +49,9 @@ func TestSizeBoundHolds(t *testing.T) {
 			TypeAborted:           &Aborted{Message: text(), Summary: summary()},
 			TypeFailed: &Failed{Error: text(), Message: text(), Reason: text(), Summary: summary(),
 				SystemError: &SystemError{Errno: -2, Code: text(), Syscall: text(), Path: text()}},
-			TypeWatchExpired: &WatchExpired{Reason: text(), Detail: text()},
-			TypeWatchFailed:  &WatchFailed{Reason: text(), Detail: text()},
+			TypeWatchExpired:  &WatchExpired{Reason: text(), Detail: text()},
+			TypeWatchFailed:   &WatchFailed{Reason: text(), Detail: text()},
+			TypeWatchCanceled: &WatchCanceled{RequestedBy: text(), Detail: text()},
 		}
 		for typ, p := range payloads {
 			b := p.BaseData()

@@ -41,6 +41,9 @@ const (
 	TypeWatchExpired Type = "watch.expired"
 	// TypeWatchFailed: the bridge gave up watching (e.g. the Assembly stayed unknown).
 	TypeWatchFailed Type = "watch.failed"
+	// TypeWatchCanceled: the watch was stopped on request (DELETE
+	// /v1/watches/<id>); the Assembly itself may go on.
+	TypeWatchCanceled Type = "watch.canceled"
 )
 
 // Version is the catalogue's major version, in CloudEvents types and subjects.
@@ -55,7 +58,7 @@ const (
 var allTypes = []Type{
 	TypeUploading, TypeUploadProgress, TypeUploadFinished, TypeUploadMetaExtracted,
 	TypeExecuting, TypeReplaying, TypeExecutionProgress, TypeStepResult, TypeWarning,
-	TypeCompleted, TypeFailed, TypeCanceled, TypeAborted, TypeWatchExpired, TypeWatchFailed,
+	TypeCompleted, TypeFailed, TypeCanceled, TypeAborted, TypeWatchExpired, TypeWatchFailed, TypeWatchCanceled,
 }
 
 // Types returns every v1 event type, in lifecycle order. The caller may
@@ -69,10 +72,11 @@ func (t Type) Known() bool {
 }
 
 // Terminal reports whether t ends an Assembly's event stream: the four
-// Assembly outcomes and the two ways the bridge gives up.
+// Assembly outcomes, the two ways the bridge gives up, and a canceled
+// watch.
 func (t Type) Terminal() bool {
 	switch t {
-	case TypeCompleted, TypeFailed, TypeCanceled, TypeAborted, TypeWatchExpired, TypeWatchFailed:
+	case TypeCompleted, TypeFailed, TypeCanceled, TypeAborted, TypeWatchExpired, TypeWatchFailed, TypeWatchCanceled:
 		return true
 	}
 	return false

@@ -8,6 +8,9 @@ type WatchRequest struct {
 	AssemblyID      string `json:"assembly_id"`
 	AssemblySSLURL  string `json:"assembly_ssl_url,omitempty"`
 	UpdateStreamURL string `json:"update_stream_url,omitempty"`
+	// Replay publishes the Assembly's events again, with new event IDs,
+	// even when it finished already: for a consumer that lost its data.
+	Replay bool `json:"replay,omitempty"`
 }
 
 // WatchReply answers a [WatchRequest]. OK is true when the Assembly is
@@ -18,8 +21,11 @@ type WatchReply struct {
 	OK         bool   `json:"ok"`
 	AssemblyID string `json:"assembly_id,omitempty"`
 	Subject    string `json:"subject,omitempty"`
-	Error      string `json:"error,omitempty"`
-	Message    string `json:"message,omitempty"`
+	// State is set when the Assembly finished before: its outcome; then
+	// nothing was published.
+	State   string `json:"state,omitempty"`
+	Error   string `json:"error,omitempty"`
+	Message string `json:"message,omitempty"`
 }
 
 // Codes of a refused watch, as they appear in [WatchReply].Error.

@@ -519,7 +519,8 @@ func TestEnsureStreamRejectsBadConfig(t *testing.T) {
 	}{
 		{"no name", publish.StreamConfig{Subjects: subjects}},
 		{"no subjects", publish.StreamConfig{Name: "S"}},
-		{"short duplicate window", publish.StreamConfig{Name: "S", Subjects: subjects, Duplicates: time.Minute}},
+		{"short duplicate window", publish.StreamConfig{Name: "S", Subjects: subjects, Duplicates: 500 * time.Millisecond}},
+		{"unknown storage", publish.StreamConfig{Name: "S", Subjects: subjects, Storage: 7}},
 		{"max age below window", publish.StreamConfig{Name: "S", Subjects: subjects, MaxAge: time.Minute}},
 		{"negative replicas", publish.StreamConfig{Name: "S", Subjects: subjects, Replicas: -1}},
 	}

@@ -118,6 +118,10 @@ var (
 	// ErrInvalidNATSConfig means a NATS connection, embedded server, stream
 	// or publisher setting is invalid; the message names the field.
 	ErrInvalidNATSConfig = errors.New("publish: invalid NATS configuration")
+	// ErrStreamMismatch means an existing stream, consumer or bucket does
+	// not fit the configuration and the bridge may not (or cannot) change
+	// it; the message says what differs.
+	ErrStreamMismatch = errors.New("publish: stream does not fit the configuration")
 )
 
 // checkMessages validates a batch before anything of it is sent.

@@ -42,6 +42,9 @@ type appOptions struct {
 	// EmbeddedPort, if not 0, overrides EMBEDDED_NATS_ADDR's port: -1 a
 	// random free port (demo).
 	EmbeddedPort int
+	// Local keeps watches in this process even in JetStream mode, instead
+	// of the queue shared by replicas (watch: its own watch prints).
+	Local bool
 	// OnEvent and OnWatchEnd are handed to the Manager.
 	OnEvent    func(ev schemas.Event, data []byte)
 	OnWatchEnd func(id string, outcome bridge.Outcome)
@@ -66,11 +69,13 @@ type app struct {
 	httpLn   net.Listener
 	httpErr  chan error // receives the HTTP server's result, once
 
-	bgCancel    context.CancelFunc // stops background loops (stream setup)
-	bg          sync.WaitGroup     // background loops and the HTTP server
-	streamReady atomic.Bool        // the JetStream stream is ensured (or not needed)
-	stopping    atomic.Bool        // shutdown began: no longer ready
-	natsClosed  chan nats.Status   // receives when the connection closes; nil without NATS
+	bgCancel    context.CancelFunc     // stops background loops (stream setup)
+	bg          sync.WaitGroup         // background loops and the HTTP server
+	streamReady atomic.Bool            // the JetStream stream is ensured (or not needed)
+	streamErr   atomic.Pointer[string] // why the stream does not fit, while it does not
+	js          jetstream.JetStream    // nil unless publishing through JetStream
+	stopping    atomic.Bool            // shutdown began: no longer ready
+	natsClosed  chan nats.Status       // receives when the connection closes; nil without NATS
 	shutOnce    sync.Once
 	shutErr     error
 }
@@ -125,6 +130,9 @@ func (a *app) Start(ctx context.Context) (err error) {
 	}
 	if err := a.startManager(metrics); err != nil {
 		return err
+	}
+	if a.js != nil {
+		a.bg.Go(func() { a.setUpStream(bgCtx, a.js) })
 	}
 	if a.opts.NoIntake {
 		return nil
@@ -241,6 +249,8 @@ func (a *app) startPublisher(bgCtx context.Context, metrics *bridge.Metrics) err
 		}
 		a.pub = p
 		a.streamReady.Store(true)
+		a.log.Info("core NATS mode: watches live in this process only, so run a single replica; " +
+			"set " + envPrefix + "_JETSTREAM=true for durable watches shared by replicas")
 		return nil
 	}
 	p, err := publish.NewJetStream(a.nc, publish.JetStreamConfig{Logger: log, Observer: metrics})
@@ -248,15 +258,9 @@ func (a *app) startPublisher(bgCtx context.Context, metrics *bridge.Metrics) err
 		return fmt.Errorf("start: %w", err)
 	}
 	a.pub = p
-	js, err := jetstream.New(a.nc)
-	if err != nil {
+	if a.js, err = jetstream.New(a.nc); err != nil {
 		return fmt.Errorf("start: jetstream: %w", err)
 	}
-	a.bg.Add(1)
-	go func() {
-		defer a.bg.Done()
-		a.setUpStream(bgCtx, js)
-	}()
 	return nil
 }
 
@@ -265,28 +269,28 @@ func (a *app) startPublisher(bgCtx context.Context, metrics *bridge.Metrics) err
 // a pod that starts before NATS stays up, not ready, and publishes hold
 // their events until the stream is there.
 func (a *app) setUpStream(ctx context.Context, js jetstream.JetStream) {
-	cfg := publish.StreamConfig{Name: a.cfg.StreamName, Subjects: []string{publish.StreamSubject(a.cfg.SubjectPrefix)}}
+	cfg := a.cfg.streamConfig()
 	bo, failures := retry.Backoff{Min: 250 * time.Millisecond, Max: 10 * time.Second}, 0
 	for {
 		attemptCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		var err error
-		if a.cfg.ManageStream {
-			err = publish.EnsureStream(attemptCtx, js, cfg)
-		} else {
-			_, err = js.Stream(attemptCtx, cfg.Name)
-		}
+		err := a.setUpStreamOnce(attemptCtx, js)
 		cancel()
 		switch {
 		case err == nil:
+			a.streamErr.Store(nil)
 			a.streamReady.Store(true)
 			a.log.Info("stream ready", zap.String("stream", cfg.Name), zap.Bool("managed", a.cfg.ManageStream),
-				zap.Int("failed_attempts", failures))
+				zap.Bool("durable_watches", !a.opts.Local), zap.Int("failed_attempts", failures))
 			return
 		case ctx.Err() != nil:
 			return
 		case errors.Is(err, publish.ErrInvalidNATSConfig):
 			a.log.Error("stream configuration refused; not retrying", zap.Error(err))
 			return
+		case errors.Is(err, publish.ErrStreamMismatch):
+			// Readiness says why until someone fixes the stream.
+			msg := err.Error()
+			a.streamErr.Store(&msg)
 		}
 		if failures++; failures == 1 {
 			a.log.Warn("stream not ready; retrying", zap.String("stream", cfg.Name), zap.Error(err))
@@ -295,6 +299,23 @@ func (a *app) setUpStream(ctx context.Context, js jetstream.JetStream) {
 			return
 		}
 	}
+}
+
+// setUpStreamOnce ensures (or checks) the event stream, then the
+// resources of durable watches, and starts them.
+func (a *app) setUpStreamOnce(ctx context.Context, js jetstream.JetStream) error {
+	ensure, open := publish.EnsureStream, publish.EnsureWatchStore
+	if !a.cfg.ManageStream {
+		ensure, open = publish.CheckStream, publish.CheckWatchStore
+	}
+	if err := ensure(ctx, js, a.cfg.streamConfig()); err != nil || a.opts.Local {
+		return err
+	}
+	store, err := open(ctx, js, a.cfg.watchStoreConfig())
+	if err != nil {
+		return err
+	}
+	return a.mgr.StartDurable(bridge.DurableConfig{JetStream: js, Store: store})
 }
 
 func (a *app) startManager(metrics *bridge.Metrics) error {
@@ -339,6 +360,7 @@ func (a *app) startManager(metrics *bridge.Metrics) error {
 		Logger:        a.log.Named("manager"),
 		OnEvent:       a.opts.OnEvent,
 		OnWatchEnd:    a.opts.OnWatchEnd,
+		DurableLater:  a.js != nil && !a.opts.Local,
 	})
 	if err != nil {
 		return fmt.Errorf("start: %w", err)
@@ -394,6 +416,8 @@ func (a *app) ready() error {
 		return errors.New("shutting down")
 	case a.nc != nil && !a.nc.IsConnected():
 		return fmt.Errorf("nats %s", a.nc.Status())
+	case a.streamErr.Load() != nil:
+		return errors.New(*a.streamErr.Load())
 	case !a.streamReady.Load():
 		return fmt.Errorf("stream %s not ensured yet", a.cfg.StreamName)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
+	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/tlbridge/tlbridge/bridge"
@@ -48,34 +49,42 @@ var errConfig = errors.New("config")
 // NATS_PORT=tcp://... and similar for every Service in the namespace; with
 // no tag there is no fallback to capture. Defaults live in [defaultConfig].
 type Config struct {
-	NatsURL       string        `split_words:"true" desc:"NATS server URL(s), comma-separated; empty starts an embedded server with JetStream in DATA_DIR"`
-	NatsCreds     string        `split_words:"true" desc:"path of a NATS .creds file (JWT + nkey seed)"`
-	NatsNkeySeed  string        `split_words:"true" desc:"path of a NATS nkey seed file"`
-	NatsUser      string        `split_words:"true" desc:"NATS user name (with NATS_PASSWORD)"`
-	NatsPassword  Secret        `split_words:"true" desc:"NATS password"`
-	NatsToken     Secret        `split_words:"true" desc:"NATS authentication token"`
-	NatsTLSCa     string        `split_words:"true" desc:"path of the PEM CA bundle that signs the NATS server certificate"`
-	NatsTLSCert   string        `split_words:"true" desc:"path of the PEM client certificate for mutual TLS (with NATS_TLS_KEY)"`
-	NatsTLSKey    string        `split_words:"true" desc:"path of the PEM client key for mutual TLS (with NATS_TLS_CERT)"`
-	SubjectPrefix string        `split_words:"true" desc:"first token of every subject: <prefix>.v1.assemblies.<id>.<event>"`
-	Jetstream     bool          `split_words:"true" desc:"publish through JetStream (acked, deduplicated); false publishes on core NATS"`
-	StreamName    string        `split_words:"true" desc:"JetStream stream that holds the events"`
-	ManageStream  bool          `split_words:"true" desc:"create or update the stream at start; false only checks that it exists"`
-	APIBase       string        `split_words:"true" desc:"Transloadit API base URL, for status fetches by Assembly ID"`
-	AllowedHosts  []string      `split_words:"true" desc:"comma-separated host suffixes the bridge may fetch from"`
-	AllowHTTP     bool          `split_words:"true" desc:"allow plain http:// URLs (testing only)"`
-	PollInterval  time.Duration `split_words:"true" desc:"status polling interval while the update stream is down"`
-	MaxStatusRPS  float64       `split_words:"true" desc:"status requests per second per Assembly, in (0, 2.5]"`
-	MaxWatches    int           `split_words:"true" desc:"Assemblies watched at once"`
-	WatchTTL      time.Duration `split_words:"true" desc:"give up on an Assembly after this long (emits watch.expired)"`
-	HTTPAddr      string        `split_words:"true" desc:"listen address of /healthz, /readyz, /metrics and the HTTP API"`
-	HTTPToken     Secret        `split_words:"true" desc:"bearer token the /v1/watches API requires; empty turns that API off (see HTTP_INSECURE)"`
-	AuthKey       string        `split_words:"true" desc:"Transloadit auth key"`
-	AuthSecret    Secret        `split_words:"true" desc:"Transloadit auth secret; verifies notifications to /v1/notify"`
-	Instance      string        `split_words:"true" desc:"instance name in event sources (tlbridge/<instance>); empty uses the host name"`
-	DataDir       string        `split_words:"true" desc:"directory of the embedded NATS server's storage"`
-	LogLevel      string        `split_words:"true" desc:"debug, info, warn or error"`
-	LogFormat     string        `split_words:"true" desc:"auto (console on a terminal, json otherwise), json or console"`
+	NatsURL       string `split_words:"true" desc:"NATS server URL(s), comma-separated; empty starts an embedded server with JetStream in DATA_DIR"`
+	NatsCreds     string `split_words:"true" desc:"path of a NATS .creds file (JWT + nkey seed)"`
+	NatsNkeySeed  string `split_words:"true" desc:"path of a NATS nkey seed file"`
+	NatsUser      string `split_words:"true" desc:"NATS user name (with NATS_PASSWORD)"`
+	NatsPassword  Secret `split_words:"true" desc:"NATS password"`
+	NatsToken     Secret `split_words:"true" desc:"NATS authentication token"`
+	NatsTLSCa     string `split_words:"true" desc:"path of the PEM CA bundle that signs the NATS server certificate"`
+	NatsTLSCert   string `split_words:"true" desc:"path of the PEM client certificate for mutual TLS (with NATS_TLS_KEY)"`
+	NatsTLSKey    string `split_words:"true" desc:"path of the PEM client key for mutual TLS (with NATS_TLS_CERT)"`
+	SubjectPrefix string `split_words:"true" desc:"first token of every subject: <prefix>.v1.assemblies.<id>.<event>"`
+	Jetstream     bool   `split_words:"true" desc:"publish through JetStream (acked, deduplicated); false publishes on core NATS"`
+	StreamName    string `split_words:"true" desc:"JetStream stream that holds the events"`
+	ManageStream  bool   `split_words:"true" desc:"create or update the stream at start; false only checks that it exists"`
+	// JetStream settings of the event stream, the watch queue and the KV
+	// buckets of durable watches.
+	DuplicateWindow time.Duration `split_words:"true" desc:"the event stream's de-duplication window, at least 1s"`
+	StreamReplicas  int           `split_words:"true" desc:"replicas of the streams and buckets: 1, or 3 on a clustered NATS"`
+	StreamMaxAge    time.Duration `split_words:"true" desc:"how long the event stream keeps events (and checkpoints are kept)"`
+	StreamStorage   string        `split_words:"true" desc:"file or memory storage of the streams and buckets"`
+	StreamMaxBytes  int64         `split_words:"true" desc:"size bound of each stream and bucket in bytes; 0 means none"`
+	FinishedTTL     time.Duration `split_words:"true" desc:"how long a finished Assembly is remembered: watching it again publishes nothing"`
+	APIBase         string        `split_words:"true" desc:"Transloadit API base URL, for status fetches by Assembly ID"`
+	AllowedHosts    []string      `split_words:"true" desc:"comma-separated host suffixes the bridge may fetch from"`
+	AllowHTTP       bool          `split_words:"true" desc:"allow plain http:// URLs (testing only)"`
+	PollInterval    time.Duration `split_words:"true" desc:"status polling interval while the update stream is down"`
+	MaxStatusRPS    float64       `split_words:"true" desc:"status requests per second per Assembly, in (0, 2.5]"`
+	MaxWatches      int           `split_words:"true" desc:"Assemblies watched at once"`
+	WatchTTL        time.Duration `split_words:"true" desc:"give up on an Assembly after this long (emits watch.expired)"`
+	HTTPAddr        string        `split_words:"true" desc:"listen address of /healthz, /readyz, /metrics and the HTTP API"`
+	HTTPToken       Secret        `split_words:"true" desc:"bearer token the /v1/watches API requires; empty turns that API off (see HTTP_INSECURE)"`
+	AuthKey         string        `split_words:"true" desc:"Transloadit auth key"`
+	AuthSecret      Secret        `split_words:"true" desc:"Transloadit auth secret; verifies notifications to /v1/notify"`
+	Instance        string        `split_words:"true" desc:"instance name in event sources (tlbridge/<instance>); empty uses the host name"`
+	DataDir         string        `split_words:"true" desc:"directory of the embedded NATS server's storage"`
+	LogLevel        string        `split_words:"true" desc:"debug, info, warn or error"`
+	LogFormat       string        `split_words:"true" desc:"auto (console on a terminal, json otherwise), json or console"`
 	// ShutdownTimeout bounds the whole graceful shutdown; keep it below the
 	// orchestrator's grace period (30 s on Kubernetes by default).
 	ShutdownTimeout  time.Duration `split_words:"true" desc:"bound on graceful shutdown (in-flight publishes, NATS drain)"`
@@ -97,6 +106,11 @@ func defaultConfig() Config {
 		Jetstream:        true,
 		StreamName:       "TRANSLOADIT",
 		ManageStream:     true,
+		DuplicateWindow:  2 * time.Minute,
+		StreamReplicas:   1,
+		StreamMaxAge:     7 * 24 * time.Hour,
+		StreamStorage:    "file",
+		FinishedTTL:      7 * 24 * time.Hour,
 		APIBase:          transloadit.DefaultAPIBase,
 		AllowedHosts:     []string{"transloadit.com"},
 		PollInterval:     bridge.DefaultPollInterval,
@@ -194,7 +208,7 @@ func describeEnvError(err error) error {
 // validate checks ranges and combinations that parsing cannot.
 func (c Config) validate() error {
 	for _, check := range []func() error{
-		c.validateNATS, c.validateUpstream, c.validateLimits, c.validateLogging,
+		c.validateNATS, c.validateJetStream, c.validateUpstream, c.validateLimits, c.validateLogging,
 	} {
 		if err := check(); err != nil {
 			return err
@@ -264,6 +278,58 @@ func checkNatsURL(raw string) error {
 		}
 	}
 	return nil
+}
+
+// validateJetStream checks the stream settings; publish owns the rules,
+// which are restated here in variable names.
+func (c Config) validateJetStream() error {
+	switch {
+	case c.StreamStorage != "file" && c.StreamStorage != "memory":
+		return configErr("STREAM_STORAGE", fmt.Sprintf("invalid storage %q (want file or memory)", c.StreamStorage))
+	case c.DuplicateWindow < time.Second:
+		return configErr("DUPLICATE_WINDOW", fmt.Sprintf("must be at least 1s, got %s", c.DuplicateWindow))
+	case c.StreamMaxAge < c.DuplicateWindow:
+		return configErr("STREAM_MAX_AGE", fmt.Sprintf("%s is shorter than TLBRIDGE_DUPLICATE_WINDOW %s", c.StreamMaxAge, c.DuplicateWindow))
+	case c.StreamReplicas < 1 || c.StreamReplicas > 5:
+		return configErr("STREAM_REPLICAS", fmt.Sprintf("must be 1 to 5, got %d", c.StreamReplicas))
+	case c.StreamMaxBytes < 0:
+		return configErr("STREAM_MAX_BYTES", fmt.Sprintf("must not be negative, got %d", c.StreamMaxBytes))
+	case c.FinishedTTL < time.Second:
+		return configErr("FINISHED_TTL", fmt.Sprintf("must be at least 1s, got %s", c.FinishedTTL))
+	}
+	if !c.Jetstream {
+		return nil
+	}
+	if c.WatchTTL > c.StreamMaxAge {
+		// A watch's checkpoint lives in a bucket whose entries expire
+		// with the stream's age.
+		return configErr("WATCH_TTL", fmt.Sprintf("%s is longer than TLBRIDGE_STREAM_MAX_AGE %s", c.WatchTTL, c.StreamMaxAge))
+	}
+	if err := c.streamConfig().Validate(); err != nil {
+		return fmt.Errorf("%w: %v", errConfig, err)
+	}
+	return nil
+}
+
+// streamConfig is the event stream as configured.
+func (c Config) streamConfig() publish.StreamConfig {
+	storage := jetstream.FileStorage
+	if c.StreamStorage == "memory" {
+		storage = jetstream.MemoryStorage
+	}
+	return publish.StreamConfig{
+		Name: c.StreamName, Subjects: []string{publish.StreamSubject(c.SubjectPrefix)},
+		Duplicates: c.DuplicateWindow, MaxAge: c.StreamMaxAge, MaxBytes: c.StreamMaxBytes,
+		Storage: storage, Replicas: c.StreamReplicas,
+	}
+}
+
+// watchStoreConfig is the durable watches' JetStream resources as
+// configured.
+func (c Config) watchStoreConfig() publish.WatchStoreConfig {
+	return publish.WatchStoreConfig{
+		Stream: c.streamConfig(), QueueSubjects: bridge.QueueSubjects(c.SubjectPrefix), FinishedTTL: c.FinishedTTL,
+	}
 }
 
 // embeddedNATSURL stands in for the URL of the embedded server, which is

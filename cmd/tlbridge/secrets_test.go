@@ -34,6 +34,8 @@ func TestLogsHoldNoSecret(t *testing.T) {
 	t.Setenv("TLBRIDGE_AUTH_SECRET", authSecret)
 	t.Setenv("TLBRIDGE_LOG_LEVEL", "debug")
 	sb := startServe(t)
+	// Watches are taken once the durable watch queue is set up.
+	waitFor(t, func() bool { code, _ := sb.get(t, "/readyz"); return code == http.StatusOK })
 
 	base := "http://" + sb.httpAddr
 	post := func(path, token, ctype, body string) {
@@ -57,6 +59,8 @@ func TestLogsHoldNoSecret(t *testing.T) {
 	post("/v1/notify", "", "application/x-www-form-urlencoded", form.Encode())
 	form.Set("signature", transloadit.Sign(authSecret, raw))
 	post("/v1/notify", "", "application/x-www-form-urlencoded", form.Encode())
+	// The unknown Assembly's watch has failed a fetch: its error is logged.
+	waitFor(t, func() bool { return strings.Contains(sb.stderr.String(), "status fetch fail") })
 
 	// A password the server refuses: the connection errors are logged.
 	ns2 := startAuthNATS(t, "bridge", "another-password")
@@ -75,7 +79,7 @@ func TestLogsHoldNoSecret(t *testing.T) {
 	t.Logf("scanned %d bytes of output", len(out))
 	// The failing paths were reached: the refused NATS password and the
 	// unknown Assembly are in the log.
-	for _, want := range []string{"Authorization Violation", "status fetch failed"} {
+	for _, want := range []string{"Authorization Violation", "status fetch fail"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the output lacks %q; the failing path was not exercised:\n%s", want, out)
 		}

@@ -290,6 +290,9 @@ func TestServeCoreNATS(t *testing.T) {
 	if len(got[st.AssemblyID]) < 3 {
 		t.Errorf("got %d events; want the whole lifecycle", len(got[st.AssemblyID]))
 	}
+	if !strings.Contains(sb.stderr.String(), "core NATS mode: watches live in this process only") {
+		t.Error("no start-up line says core NATS mode runs a single replica")
+	}
 	if code := sb.stop(t); code != exitOK {
 		t.Errorf("serve exit code = %d; want 0", code)
 	}
@@ -332,5 +335,47 @@ func TestServeEmbeddedAddressInUse(t *testing.T) {
 	code, _, stderr := runCmd(t, ctx, "serve")
 	if code == 0 || !strings.Contains(stderr, "address already in use") || !strings.Contains(stderr, "TLBRIDGE_EMBEDDED_NATS_ADDR") {
 		t.Errorf("serve on a taken address = exit %d, stderr:\n%s\nwant a failure naming the cause and the variable", code, stderr)
+	}
+}
+
+// TestServeUnmanagedStreamMisfit: with MANAGE_STREAM=false and a stream
+// that does not fit, the bridge changes nothing and /readyz says why.
+func TestServeUnmanagedStreamMisfit(t *testing.T) {
+	sim := newSim(t)
+	simEnv(t, sim)
+	ns := startNATS(t)
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.CreateStream(t.Context(), jetstream.StreamConfig{Name: "TRANSLOADIT", Subjects: []string{"elsewhere.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TLBRIDGE_NATS_URL", ns.ClientURL())
+	t.Setenv("TLBRIDGE_MANAGE_STREAM", "false")
+	sb := startServe(t)
+	var body string
+	waitFor(t, func() bool {
+		var code int
+		code, body = sb.get(t, "/readyz")
+		return code == http.StatusServiceUnavailable && strings.Contains(body, "does not capture transloadit.v1.assemblies.>")
+	})
+	if !strings.Contains(body, "TRANSLOADIT") {
+		t.Errorf("GET /readyz = %q; want it to name the stream", body)
+	}
+	st, err := js.Stream(t.Context(), "TRANSLOADIT")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.CachedInfo().Config.Subjects; len(got) != 1 || got[0] != "elsewhere.>" {
+		t.Errorf("stream subjects = %q; want them untouched", got)
+	}
+	if code := sb.stop(t); code != exitOK {
+		t.Errorf("serve exit code = %d; want 0", code)
 	}
 }

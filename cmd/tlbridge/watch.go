@@ -67,7 +67,7 @@ func runWatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // watchOne runs an app without intake or HTTP, watches req and waits for
 // the watch to end.
 func watchOne(ctx context.Context, cfg Config, log *zap.Logger, req bridge.WatchRequest, out *lineWriter, stderr io.Writer) int {
-	a := newApp(cfg, log, appOptions{NoIntake: true, NATSOptional: true, OnEvent: out.event})
+	a := newApp(cfg, log, appOptions{NoIntake: true, NATSOptional: true, Local: true, OnEvent: out.event})
 	if err := a.Start(ctx); err != nil {
 		if errors.Is(err, errConfig) {
 			return configFailure(stderr, err)

@@ -21,16 +21,18 @@ func TestDefaults(t *testing.T) {
 	m := render(t)
 	checkCommon(t, m)
 
-	wantKinds := []string{"ConfigMap", "Deployment", "Pod", "Service", "ServiceAccount"}
+	// An external NATS with JetStream: two replicas share the watches,
+	// and a PodDisruptionBudget keeps one up through a drain.
+	wantKinds := []string{"ConfigMap", "Deployment", "Pod", "PodDisruptionBudget", "Service", "ServiceAccount"}
 	if got := sortedUnique(m.kinds()); !slices.Equal(got, wantKinds) {
 		t.Errorf("kinds = %v; want %v", got, wantKinds)
 	}
 	none[*corev1.Secret](t, m)
-	none[*policyv1.PodDisruptionBudget](t, m)
+	checkPodDisruptionBudget(t, m)
 
 	d := one[*appsv1.Deployment](t, m)
-	if d.Spec.Replicas == nil || *d.Spec.Replicas != 1 {
-		t.Errorf("replicas = %v; want 1", d.Spec.Replicas)
+	if d.Spec.Replicas == nil || *d.Spec.Replicas != 2 {
+		t.Errorf("replicas = %v; want 2", d.Spec.Replicas)
 	}
 	if got := *d.Spec.Template.Spec.TerminationGracePeriodSeconds; got != 45 {
 		t.Errorf("terminationGracePeriodSeconds = %d; want 45", got)
@@ -67,7 +69,18 @@ func TestDefaults(t *testing.T) {
 		"TLBRIDGE_LOG_FORMAT":       "json",
 		"TLBRIDGE_SHUTDOWN_TIMEOUT": "20s",
 		"TLBRIDGE_DISABLE_STREAM":   "false",
+		"TLBRIDGE_DUPLICATE_WINDOW": "2m",
+		"TLBRIDGE_STREAM_REPLICAS":  "1",
+		"TLBRIDGE_STREAM_MAX_AGE":   "168h",
+		"TLBRIDGE_STREAM_STORAGE":   "file",
+		"TLBRIDGE_STREAM_MAX_BYTES": "0",
+		"TLBRIDGE_FINISHED_TTL":     "168h",
 		"TLBRIDGE_MAX_EVENT_BYTES":  "2097152",
+		"TLBRIDGE_HTTP_INSECURE":    "false",
+		"TLBRIDGE_NOTIFY_MAX_BYTES": "4194304",
+		"TLBRIDGE_NOTIFY_MAX_AGE":   "24h",
+		"TLBRIDGE_GIVE_UP_AFTER":    "10m",
+		"TLBRIDGE_NOT_FOUND_GRACE":  "1m",
 	}
 	for n, v := range want {
 		if got, _ := env.value(n); got != v {
@@ -315,7 +328,10 @@ func TestPodDisruptionBudgetOnlyWithReplicas(t *testing.T) {
 		args []string
 		want bool
 	}{
-		{"one replica", nil, false},
+		{"external NATS by default", nil, true},
+		{"embedded NATS by default", []string{"--set", "config.natsUrl="}, false},
+		{"core NATS by default", []string{"--set", "config.jetstream=false"}, false},
+		{"one replica", []string{"--set", "replicaCount=1"}, false},
 		{"two replicas", []string{"--set", "replicaCount=2"}, true},
 		{"disabled", []string{"--set", "replicaCount=2", "--set", "podDisruptionBudget.enabled=false"}, false},
 		{"hpa from one", []string{"--set", "autoscaling.enabled=true", "--set", "autoscaling.minReplicas=1"}, false},
@@ -346,6 +362,10 @@ func TestEmbeddedNATSAndOptionalObjectsOff(t *testing.T) {
 	none[*corev1.Service](t, m)
 	none[*corev1.Pod](t, m)
 	none[*corev1.ServiceAccount](t, m)
+	none[*policyv1.PodDisruptionBudget](t, m)
+	if d := one[*appsv1.Deployment](t, m); d.Spec.Replicas == nil || *d.Spec.Replicas != 1 {
+		t.Errorf("replicas = %v with embedded NATS; want 1", d.Spec.Replicas)
+	}
 	if sa := one[*appsv1.Deployment](t, m).Spec.Template.Spec.ServiceAccountName; sa != "default" {
 		t.Errorf("serviceAccountName = %q; want default", sa)
 	}
@@ -386,6 +406,9 @@ func TestSchemaRejects(t *testing.T) {
 		{"topology list item without its key", []string{"--set", "topologySpreadConstraints[0].maxSkew=1", "--set", "topologySpreadConstraints[0].whenUnsatisfiable=DoNotSchedule"}, "topologyKey"},
 		{"service monitor without service", []string{"--set", "service.enabled=false", "--set", "metrics.serviceMonitor.enabled=true"}, "service.enabled"},
 		{"hpa min above max", []string{"--set", "autoscaling.enabled=true", "--set", "autoscaling.minReplicas=9"}, "minReplicas"},
+		{"embedded NATS with replicas", []string{"--set", "config.natsUrl=", "--set", "replicaCount=2"}, "config.natsUrl is empty"},
+		{"embedded NATS autoscaled", []string{"--set", "config.natsUrl=", "--set", "autoscaling.enabled=true"}, "config.natsUrl is empty"},
+		{"core NATS with replicas", []string{"--set", "config.jetstream=false", "--set", "replicaCount=3"}, "config.jetstream is false"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

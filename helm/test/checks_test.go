@@ -32,7 +32,10 @@ var (
 		"TLBRIDGE_ALLOW_HTTP", "TLBRIDGE_POLL_INTERVAL", "TLBRIDGE_MAX_STATUS_RPS", "TLBRIDGE_MAX_WATCHES",
 		"TLBRIDGE_WATCH_TTL", "TLBRIDGE_HTTP_ADDR", "TLBRIDGE_AUTH_KEY", "TLBRIDGE_INSTANCE",
 		"TLBRIDGE_DATA_DIR", "TLBRIDGE_LOG_LEVEL", "TLBRIDGE_LOG_FORMAT", "TLBRIDGE_SHUTDOWN_TIMEOUT",
-		"TLBRIDGE_DISABLE_STREAM", "TLBRIDGE_MAX_EVENT_BYTES",
+		"TLBRIDGE_DISABLE_STREAM", "TLBRIDGE_DUPLICATE_WINDOW", "TLBRIDGE_STREAM_REPLICAS",
+		"TLBRIDGE_STREAM_MAX_AGE", "TLBRIDGE_STREAM_STORAGE", "TLBRIDGE_STREAM_MAX_BYTES", "TLBRIDGE_FINISHED_TTL", "TLBRIDGE_MAX_EVENT_BYTES",
+		"TLBRIDGE_HTTP_INSECURE", "TLBRIDGE_NOTIFY_MAX_BYTES", "TLBRIDGE_NOTIFY_MAX_AGE", "TLBRIDGE_EMBEDDED_NATS_ADDR",
+		"TLBRIDGE_GIVE_UP_AFTER", "TLBRIDGE_NOT_FOUND_GRACE",
 	}
 	// secretEnv are read from a Secret through secretKeyRef.
 	secretEnv = []string{
@@ -554,13 +557,15 @@ func checkEnums(t *testing.T, env bridgeEnv) {
 		"TLBRIDGE_MANAGE_STREAM":  {"true", "false"},
 		"TLBRIDGE_ALLOW_HTTP":     {"true", "false"},
 		"TLBRIDGE_DISABLE_STREAM": {"true", "false"},
+		"TLBRIDGE_STREAM_STORAGE": {"file", "memory"},
 	}
 	for n, allowed := range enums {
 		if v, ok := env.value(n); ok && !slices.Contains(allowed, v) {
 			t.Errorf("%s = %q; want one of %v", n, v, allowed)
 		}
 	}
-	for _, n := range []string{"TLBRIDGE_POLL_INTERVAL", "TLBRIDGE_WATCH_TTL", "TLBRIDGE_SHUTDOWN_TIMEOUT"} {
+	for _, n := range []string{"TLBRIDGE_POLL_INTERVAL", "TLBRIDGE_WATCH_TTL", "TLBRIDGE_SHUTDOWN_TIMEOUT",
+		"TLBRIDGE_DUPLICATE_WINDOW", "TLBRIDGE_STREAM_MAX_AGE", "TLBRIDGE_FINISHED_TTL"} {
 		if v, ok := env.value(n); ok {
 			if _, err := time.ParseDuration(v); err != nil {
 				t.Errorf("%s = %q: %v", n, v, err)

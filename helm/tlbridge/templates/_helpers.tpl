@@ -184,7 +184,29 @@ it, in bytes. The schema guarantees the quantity's form.
 {{/*
 Render-time checks that values.schema.json cannot express.
 */}}
+{{/*
+Replicas of the Deployment: replicaCount, or by default 2 where replicas can share the watches
+(an external NATS with JetStream) and 1 where they cannot.
+*/}}
+{{- define "tlbridge.replicas" -}}
+{{- if kindIs "invalid" .Values.replicaCount -}}
+{{- ternary 2 1 (and (not (empty .Values.config.natsUrl)) .Values.config.jetstream) -}}
+{{- else -}}
+{{- int .Values.replicaCount -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "tlbridge.validate" -}}
+{{- $most := int (include "tlbridge.replicas" .) }}
+{{- if .Values.autoscaling.enabled }}
+{{- $most = int .Values.autoscaling.maxReplicas }}
+{{- end }}
+{{- if and (not .Values.config.natsUrl) (gt $most 1) }}
+{{- fail (printf "config.natsUrl is empty, so each pod runs its own embedded NATS server: a single-replica trial. Replicas could not share watches or events, so replicaCount (or autoscaling.maxReplicas) must be 1, not %d; set config.natsUrl to a shared NATS server to scale" $most) }}
+{{- end }}
+{{- if and (not .Values.config.jetstream) (gt $most 1) }}
+{{- fail (printf "config.jetstream is false: core NATS keeps each watch in one pod's memory, so replicaCount (or autoscaling.maxReplicas) must be 1, not %d; enable JetStream to scale" $most) }}
+{{- end }}
 {{- include "tlbridge.validateGrace" . }}
 {{- $host := regexReplaceAll ":[0-9]+$" .Values.config.httpAddr "" }}
 {{- if and $host (ne $host "0.0.0.0") }}

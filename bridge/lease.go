@@ -1,0 +1,174 @@
+package bridge
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+)
+
+// lease is a worker's hold on its queued watch: the message it keeps alive
+// with InProgress while it runs and acknowledges when the watch is over,
+// and the record of what it published. Only the worker's goroutine uses
+// it, besides the heartbeat goroutine that begin starts and end stops.
+type lease struct {
+	d   *durable
+	msg jetstream.Msg
+	q   queuedWatch
+	rec watchRecord
+	// skip: the Assembly finished before; the message is merely acked.
+	skip bool
+	// lost: another replica runs the watch now (this one missed its
+	// heartbeats, e.g. through a NATS outage longer than AckWait); this
+	// worker stops and leaves the message and the record alone.
+	lost atomic.Bool
+
+	stopBeat context.CancelFunc
+	beats    sync.WaitGroup
+}
+
+// ownerCheckEvery is how many heartbeats pass between two checks that the
+// watch is still this replica's, unless a heartbeat failed: about twice
+// AckWait, so that thousands of watches cost a few reads per second.
+const ownerCheckEvery = 6
+
+// heartbeat keeps the message from being redelivered while the worker
+// runs: a third of AckWait leaves room for two lost beats. If the watch
+// was redelivered anyway (the beats did not arrive, e.g. through a NATS
+// outage longer than AckWait) and another replica took it over, it stops
+// w.
+func (l *lease) heartbeat(ctx context.Context, w *worker) {
+	t := time.NewTicker(l.d.store.AckWait / 3)
+	defer t.Stop()
+	suspect, beats := false, 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := l.msg.InProgress(); err != nil {
+				l.d.log.Debug("watch heartbeat failed", zap.String("assembly_id", l.q.AssemblyID), zap.Error(err))
+				suspect = true
+				continue
+			}
+			if beats++; !suspect && beats%ownerCheckEvery != 0 {
+				continue
+			}
+			suspect = false
+			if l.takenOver(ctx) {
+				l.lost.Store(true)
+				w.log.Warn("watch taken over by another replica; stopping here")
+				w.stop()
+				return
+			}
+		}
+	}
+}
+
+// takenOver reports whether the watch's record names another owner or
+// another watch: what a replica that took it over writes first.
+func (l *lease) takenOver(ctx context.Context) bool {
+	rec, err := l.d.record(ctx, l.q.AssemblyID)
+	return err == nil && rec != nil && (rec.Owner != l.d.m.cfg.Instance || rec.Watch != l.q.Watch)
+}
+
+// begin prepares w to run: it reports done when the watch must not run
+// (the Assembly finished already, or its state cannot be read now), with
+// the outcome to report. Otherwise w continues from the checkpoint.
+func (l *lease) begin(ctx context.Context, w *worker) (Outcome, bool) {
+	hctx, cancel := context.WithCancel(context.Background())
+	l.stopBeat = cancel
+	l.beats.Go(func() { l.heartbeat(hctx, w) })
+	id := l.q.AssemblyID
+	fin, found, err := l.d.finished(ctx, id)
+	if err == nil && found && (!l.q.Replay || fin.Watch == l.q.Watch) {
+		l.skip = true
+		return fin.Outcome, true
+	}
+	var rec *watchRecord
+	if err == nil {
+		rec, err = l.d.record(ctx, id)
+	}
+	if err != nil {
+		w.log.Warn("watch state unreadable; handing the watch back", zap.Error(err))
+		return OutcomeStopped, true
+	}
+	l.rec = watchRecord{AssemblyID: id, Watch: l.q.Watch, Replay: l.q.Replay, Owner: l.d.m.cfg.Instance, StartedAt: w.started}
+	if rec != nil && rec.resumes(l.q) {
+		w.norm.Restore(rec.Checkpoint)
+		w.restore(rec.Checkpoint.State, rec.Events)
+		l.rec.StartedAt = rec.StartedAt
+		l.d.m.cfg.Metrics.watchResumed()
+		w.log.Info("watch resumed from its checkpoint", zap.String("previous_owner", rec.Owner), zap.Int("events", rec.Events))
+	}
+	l.save(ctx, w)
+	return "", false
+}
+
+// save records what w published so far. It runs after the events are
+// acknowledged; a failed write is logged: the next one covers it, and a
+// takeover before then repeats events with their stable IDs.
+func (l *lease) save(ctx context.Context, w *worker) {
+	if l.lost.Load() {
+		return // the record is the new owner's
+	}
+	l.rec.Checkpoint = w.norm.Checkpoint()
+	l.rec.Events = w.info("").Events
+	l.rec.UpdatedAt = time.Now().UTC()
+	err := putJSON(ctx, l.d.store.Checkpoints, l.q.AssemblyID, &l.rec)
+	l.d.m.cfg.Metrics.checkpointWritten(err)
+	if err != nil {
+		w.log.Warn("checkpoint not written", zap.Error(err))
+	}
+}
+
+// end settles the queued watch after w ran to outcome: a stopped watch
+// goes back to the queue for another replica; any other is over, and is
+// remembered as finished when the Assembly itself ended.
+func (l *lease) end(ctx context.Context, w *worker, outcome Outcome, shuttingDown bool) {
+	l.stopBeat()
+	l.beats.Wait()
+	id := l.q.AssemblyID
+	switch {
+	case l.lost.Load():
+		return
+	case l.skip:
+	case outcome == OutcomeStopped:
+		delay := time.Second // a failure here may well fail again at once
+		if shuttingDown {
+			delay = 0
+		}
+		if err := l.msg.NakWithDelay(delay); err != nil {
+			w.log.Warn("watch not handed back; it is redelivered after AckWait", zap.Error(err))
+		}
+		return
+	case !outcome.EndedUpstream():
+		// Canceled, expired or given up: the Assembly may still be
+		// watched again later, from scratch.
+		l.forget(ctx, w)
+	default:
+		fin := finishedRecord{AssemblyID: id, Outcome: outcome, Watch: l.q.Watch, FinishedAt: time.Now().UTC()}
+		if err := putJSON(ctx, l.d.store.Finished, id, &fin); err != nil {
+			// Unacked, the watch comes back, finds its checkpoint done
+			// and publishes nothing.
+			w.log.Warn("finished Assembly not recorded; the watch will be retried", zap.Error(err))
+			_ = l.msg.NakWithDelay(time.Second)
+			return
+		}
+		l.forget(ctx, w)
+	}
+	actx, cancel := context.WithTimeout(ctx, kvTimeout)
+	defer cancel()
+	if err := l.msg.DoubleAck(actx); err != nil {
+		w.log.Warn("watch ack failed", zap.Error(err))
+	}
+}
+
+func (l *lease) forget(ctx context.Context, w *worker) {
+	if err := deleteKey(ctx, l.d.store.Checkpoints, l.q.AssemblyID); err != nil {
+		w.log.Warn("watch record not removed", zap.Error(err))
+	}
+}

@@ -1,0 +1,131 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tlbridge/tlbridge/bridge/normalize"
+)
+
+// watchRecord is a running watch as every replica sees it, kept in the
+// checkpoint bucket under the Assembly ID. Its owner writes it when the
+// watch starts and after each batch of events is acknowledged, so a
+// replica taking over publishes only what came after.
+type watchRecord struct {
+	AssemblyID string               `json:"assembly_id"`
+	Watch      string               `json:"watch"` // the queued request's id
+	Replay     bool                 `json:"replay,omitempty"`
+	Owner      string               `json:"owner"`
+	StartedAt  time.Time            `json:"started_at"`
+	UpdatedAt  time.Time            `json:"updated_at"`
+	Events     int                  `json:"events"`
+	Checkpoint normalize.Checkpoint `json:"checkpoint"`
+}
+
+// resumes reports whether r is the progress of the queued watch q: a
+// replay continues only its own run; any other watch continues whatever
+// was published before.
+func (r *watchRecord) resumes(q queuedWatch) bool {
+	return r.Replay == q.Replay && (!q.Replay || r.Watch == q.Watch)
+}
+
+// finishedRecord remembers a finished Assembly for FinishedTTL.
+type finishedRecord struct {
+	AssemblyID string    `json:"assembly_id"`
+	Outcome    Outcome   `json:"outcome"`
+	Watch      string    `json:"watch"`
+	FinishedAt time.Time `json:"finished_at"`
+}
+
+// maxListed bounds the watches a cluster-wide list reads.
+const maxListed = 10000
+
+// kvTimeout bounds one KV operation when the caller's ctx has no deadline.
+const kvTimeout = 5 * time.Second
+
+// getJSON reads key into v; found is false for a missing key.
+func getJSON(ctx context.Context, kv jetstream.KeyValue, key string, v any) (found bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, kvTimeout)
+	defer cancel()
+	e, err := kv.Get(ctx, key)
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("bridge: read %s from %s: %w", key, kv.Bucket(), err)
+	}
+	if err := json.Unmarshal(e.Value(), v); err != nil {
+		return false, fmt.Errorf("bridge: decode %s from %s: %w", key, kv.Bucket(), err)
+	}
+	return true, nil
+}
+
+func putJSON(ctx context.Context, kv jetstream.KeyValue, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, kvTimeout)
+	defer cancel()
+	if _, err := kv.Put(ctx, key, b); err != nil {
+		return fmt.Errorf("bridge: write %s to %s: %w", key, kv.Bucket(), err)
+	}
+	return nil
+}
+
+func deleteKey(ctx context.Context, kv jetstream.KeyValue, key string) error {
+	ctx, cancel := context.WithTimeout(ctx, kvTimeout)
+	defer cancel()
+	if err := kv.Delete(ctx, key); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return fmt.Errorf("bridge: delete %s from %s: %w", key, kv.Bucket(), err)
+	}
+	return nil
+}
+
+func (d *durable) finished(ctx context.Context, id string) (finishedRecord, bool, error) {
+	var r finishedRecord
+	ok, err := getJSON(ctx, d.store.Finished, id, &r)
+	return r, ok, err
+}
+
+func (d *durable) record(ctx context.Context, id string) (*watchRecord, error) {
+	var r watchRecord
+	ok, err := getJSON(ctx, d.store.Checkpoints, id, &r)
+	if !ok || err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// records returns every running watch's record, at most maxListed. It
+// reads the bucket in one pass: the watcher delivers each key's latest
+// value, then a nil that marks the end of what is stored.
+func (d *durable) records(ctx context.Context) ([]watchRecord, error) {
+	ctx, cancel := context.WithTimeout(ctx, kvTimeout)
+	defer cancel()
+	w, err := d.store.Checkpoints.WatchAll(ctx, jetstream.IgnoreDeletes())
+	if err != nil {
+		return nil, fmt.Errorf("bridge: list watches: %w", err)
+	}
+	defer func() { _ = w.Stop() }()
+	var out []watchRecord
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("bridge: list watches: %w", ctx.Err())
+		case e, ok := <-w.Updates():
+			if !ok || e == nil || len(out) == maxListed {
+				return out, nil
+			}
+			var r watchRecord
+			if json.Unmarshal(e.Value(), &r) == nil {
+				out = append(out, r)
+			}
+		}
+	}
+}
