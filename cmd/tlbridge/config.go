@@ -435,6 +435,11 @@ func (c Config) validateLimits() error {
 		return configErr("NOT_FOUND_GRACE", fmt.Sprintf("must be positive, got %s", c.NotFoundGrace))
 	case c.NotifyMaxAge <= 0:
 		return configErr("NOTIFY_MAX_AGE", fmt.Sprintf("must be positive, got %s", c.NotifyMaxAge))
+	case c.Jetstream && c.NotifyMaxAge >= c.FinishedTTL:
+		// Then a replayed notification is either of a finished Assembly
+		// still remembered (it publishes nothing) or too old (refused).
+		return configErr("NOTIFY_MAX_AGE", fmt.Sprintf("%s must be shorter than %s_FINISHED_TTL (%s)",
+			shortDuration(c.NotifyMaxAge), envPrefix, shortDuration(c.FinishedTTL)))
 	case c.NatsURL == "" && c.DataDir == "":
 		return configErr("DATA_DIR", "required for the embedded NATS server (TLBRIDGE_NATS_URL is empty)")
 	}

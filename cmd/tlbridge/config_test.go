@@ -196,6 +196,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"event bound too large", map[string]string{"TLBRIDGE_MAX_EVENT_BYTES": "1000000000"}, `config: TLBRIDGE_MAX_EVENT_BYTES: 1000000000 out of range [65536, 67108864]`},
 		{"embedded addr", map[string]string{"TLBRIDGE_EMBEDDED_NATS_ADDR": "4222"}, `config: TLBRIDGE_EMBEDDED_NATS_ADDR: invalid address "4222": want host:port`},
 		{"notify max bytes", map[string]string{"TLBRIDGE_NOTIFY_MAX_BYTES": "0"}, `config: TLBRIDGE_NOTIFY_MAX_BYTES: must be positive, got 0`},
+		{"notify age past the finished memory", map[string]string{"TLBRIDGE_NOTIFY_MAX_AGE": "200h"},
+			`config: TLBRIDGE_NOTIFY_MAX_AGE: 200h must be shorter than TLBRIDGE_FINISHED_TTL (168h)`},
 		{"log level", map[string]string{"TLBRIDGE_LOG_LEVEL": "loud"}, `config: TLBRIDGE_LOG_LEVEL: invalid level "loud" (want debug, info, warn or error)`},
 		{"log format", map[string]string{"TLBRIDGE_LOG_FORMAT": "xml"}, `config: TLBRIDGE_LOG_FORMAT: invalid format "xml" (want auto, json or console)`},
 		{"tls cert without key", map[string]string{"TLBRIDGE_NATS_TLS_CERT": "c.pem"}, `config: TLBRIDGE_NATS_TLS_CERT: set together with TLBRIDGE_NATS_TLS_KEY`},
