@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -33,6 +34,9 @@ import (
 // appOptions select which parts of the service an [app] runs; the zero
 // value is `tlbridge serve`.
 type appOptions struct {
+	// HeaderTimeout, if set, replaces the HTTP server's bound on reading
+	// a request's headers (tests).
+	HeaderTimeout time.Duration
 	// NoIntake skips the NATS watch intake and the HTTP server (watch).
 	NoIntake bool
 	// NATSOptional runs without NATS, on an in-memory publisher, when
@@ -387,7 +391,7 @@ func (a *app) startHTTP() error {
 			NotifyMaxBytes: a.cfg.NotifyMaxBytes,
 			NotifyMaxAge:   a.cfg.NotifyMaxAge,
 		}),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: cmp.Or(a.opts.HeaderTimeout, headerTimeout),
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -423,6 +427,10 @@ func (a *app) ready() error {
 	}
 	return nil
 }
+
+// headerTimeout bounds the reading of a request's headers: a client that
+// trickles them (slowloris) is cut off instead of holding a connection.
+const headerTimeout = 10 * time.Second
 
 // errNATSClosed means the NATS connection closed for good (a protocol
 // error the client does not reconnect from): nothing can be published

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -56,4 +57,40 @@ func getStatus(t *testing.T, url string) int {
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, resp.Body)
 	return resp.StatusCode
+}
+
+// A client that sends its headers slowly (slowloris) is cut off once the
+// header timeout passes, instead of holding the connection.
+func TestSlowHeadersAreCutOff(t *testing.T) {
+	sim := newSim(t)
+	simEnv(t, sim)
+	t.Setenv("TLBRIDGE_HTTP_ADDR", "127.0.0.1:0")
+	t.Setenv("TLBRIDGE_EMBEDDED_NATS_ADDR", "127.0.0.1:0")
+	cfg, err := loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newApp(cfg, zaptest.NewLogger(t), appOptions{HeaderTimeout: 200 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := a.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Shutdown() })
+	conn, err := net.Dial("tcp", a.httpAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: "); err != nil {
+		t.Fatal(err)
+	}
+	// The server answers the unfinished request with an error or closes
+	// the connection; either way the read ends long before the deadline.
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	b, err := io.ReadAll(conn)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("the connection was still open after 20 s of unfinished headers (read %q)", b)
+	}
 }
