@@ -56,12 +56,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func writeOutputs(o options, rs []result, stdout io.Writer) error {
+	if o.Plot != "" {
+		title := fmt.Sprintf("%d watches × %d results, %s, %s\nbox p25–p75, line p50, whiskers p1–p99, dot max", o.Watches, o.Results, rateTitle(o.Rate), o.Mode)
+		if err := writePlot(o.Plot, title, rs); err != nil {
+			return err
+		}
+	}
 	if o.JSON {
 		return writeJSON(stdout, rs)
 	}
 	fmt.Fprintf(stdout, "%d watches × %d results, rate %s per Assembly, mode %s\n\n", o.Watches, o.Results, rateText(o.Rate), o.Mode)
 	writeTable(stdout, rs)
 	return nil
+}
+
+func rateTitle(r float64) string {
+	if r == 0 {
+		return "as fast as possible"
+	}
+	return fmt.Sprintf("%g results/s each", r)
 }
 
 func rateText(r float64) string {

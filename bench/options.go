@@ -45,6 +45,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.StartDelay, "start-delay", time.Second, "an Assembly's first result comes this long after its stream connected (or its watch was accepted, when polled), as uploads take a while")
 	fs.DurationVar(&o.Duration, "duration", 2*time.Minute, "bound on each phase; events not delivered by then count as missing")
 	fs.BoolVar(&o.JSON, "json", false, "print the results as JSON instead of the table")
+	fs.StringVar(&o.Plot, "plot", "", "write the latency distributions to this SVG file")
 	fs.StringVar(&o.Bin, "bin", "", "tlbridge binary to measure; empty builds ./cmd/tlbridge")
 	fs.StringVar(&o.BaselineBin, "baseline-bin", "", "a second tlbridge binary (e.g. an older commit) measured in the same run")
 	fs.BoolVar(&o.Refs, "refs", true, "also measure the raw relay and the 1 s polling loop")
