@@ -4,6 +4,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -30,7 +32,7 @@ type options struct {
 	Plot        string
 	Bin         string
 	BaselineBin string
-	Refs        bool
+	Refs        []string
 	Concurrency int
 }
 
@@ -48,10 +50,13 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.Plot, "plot", "", "write the latency distributions to this SVG file")
 	fs.StringVar(&o.Bin, "bin", "", "tlbridge binary to measure; empty builds ./cmd/tlbridge")
 	fs.StringVar(&o.BaselineBin, "baseline-bin", "", "a second tlbridge binary (e.g. an older commit) measured in the same run")
-	fs.BoolVar(&o.Refs, "refs", true, "also measure the raw relay and the 1 s polling loop")
+	refs := fs.String("refs", kindRelay+","+kindPoll1s, "references measured after the bridge, comma-separated: relay, poll-1s; empty for none")
 	fs.IntVar(&o.Concurrency, "watch-concurrency", 32, "watch requests in flight while the watches are sent")
 	if err := fs.Parse(args); err != nil {
 		return o, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if *refs != "" {
+		o.Refs = strings.Split(*refs, ",")
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
@@ -75,6 +80,8 @@ func (o options) validate() error {
 		return fmt.Errorf("%w: --start-delay must be in [0, 1h]", errUsage)
 	case o.Duration <= 0:
 		return fmt.Errorf("%w: --duration must be positive", errUsage)
+	case slices.ContainsFunc(o.Refs, func(r string) bool { return r != kindRelay && r != kindPoll1s }):
+		return fmt.Errorf("%w: --refs takes relay and poll-1s", errUsage)
 	case o.Concurrency <= 0 || o.Concurrency > 1024:
 		return fmt.Errorf("%w: --watch-concurrency must be in [1, 1024]", errUsage)
 	}
@@ -87,11 +94,11 @@ func (o options) targets() []target {
 	if o.BaselineBin != "" {
 		ts = append(ts, target{Name: "baseline-bin", Kind: kindBridge, Bin: o.BaselineBin})
 	}
-	if o.Refs {
-		if o.Mode != modePoll {
-			ts = append(ts, target{Name: "relay", Kind: kindRelay})
+	for _, r := range o.Refs {
+		// The relay reads update streams; without streams it has no column.
+		if r != kindRelay || o.Mode != modePoll {
+			ts = append(ts, target{Name: r, Kind: r})
 		}
-		ts = append(ts, target{Name: "poll-1s", Kind: kindPoll1s})
 	}
 	return ts
 }
