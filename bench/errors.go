@@ -11,6 +11,8 @@ var (
 	errMetricsFormat = errors.New("unexpected metrics format")
 	// errNotReady is a target that did not become ready in time.
 	errNotReady = errors.New("target not ready")
+	// errFrameTooLarge is an update-stream frame over maxFrame.
+	errFrameTooLarge = errors.New("frame too large")
 	// errWatchRefused is a watch request the target did not accept.
 	errWatchRefused = errors.New("watch refused")
 )
