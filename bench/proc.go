@@ -85,3 +85,24 @@ func parseStatusBytes(status, key string) (int64, error) {
 	}
 	return 0, fmt.Errorf("%w: no %s", errProcFormat, key)
 }
+
+// readLoadAvg returns the one-minute load average of the machine.
+func readLoadAvg() (float64, error) {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0, err
+	}
+	return parseLoadAvg(string(b))
+}
+
+func parseLoadAvg(s string) (float64, error) {
+	f := strings.Fields(s)
+	if len(f) == 0 {
+		return 0, fmt.Errorf("%w: loadavg %q", errProcFormat, s)
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: loadavg %q", errProcFormat, s)
+	}
+	return v, nil
+}

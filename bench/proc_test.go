@@ -59,3 +59,14 @@ func TestReadProcSelf(t *testing.T) {
 		t.Errorf("readProc(self) = %+v; want 0 < RSS ≤ PeakRSS", s)
 	}
 }
+
+func TestParseLoadAvg(t *testing.T) {
+	if got, err := parseLoadAvg("10.29 11.49 8.96 3/412 2211\n"); err != nil || got != 10.29 {
+		t.Errorf("parseLoadAvg = %v, %v; want 10.29", got, err)
+	}
+	for _, bad := range []string{"", "x 1 2"} {
+		if _, err := parseLoadAvg(bad); !errors.Is(err, errProcFormat) {
+			t.Errorf("parseLoadAvg(%q) error = %v; want errProcFormat", bad, err)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -41,6 +42,13 @@ type result struct {
 
 	Elapsed time.Duration `json:"elapsed_ns"` // first watch sent to last event received
 	CPU     time.Duration `json:"cpu_ns"`     // of the target, over the same span
+	// BenchCPU is this process's CPU over the same span: the load source,
+	// the NATS server and the subscriber. Near one core per core of the
+	// machine, the bench itself is the limit.
+	BenchCPU time.Duration `json:"bench_cpu_ns"`
+	// LoadAvg is the machine's one-minute load average at the end: other
+	// work on the machine shows here.
+	LoadAvg float64 `json:"load_average"`
 
 	IdleRSS        int64   `json:"idle_rss_bytes"`
 	PeakRSS        int64   `json:"peak_rss_bytes"`
@@ -99,6 +107,10 @@ func (e *env) measure(ctx context.Context, p *process, src *loadSource, coll *co
 	if err != nil {
 		return res, err
 	}
+	self, err := readProc(os.Getpid())
+	if err != nil {
+		return res, err
+	}
 	metricsURL := "http://" + p.httpAddr + "/metrics"
 	res.IdleRSS = idle.RSS
 	res.IdleGoroutines, _ = scrapeGauge(ctx, e.client, metricsURL, "go_goroutines")
@@ -114,6 +126,9 @@ func (e *env) measure(ctx context.Context, p *process, src *loadSource, coll *co
 		res.Error = fmt.Sprintf("exited: %v\n%s", p.waitErr, p.stderr)
 	}
 	end, err := readProc(p.pid())
+	selfEnd, _ := readProc(os.Getpid())
+	res.BenchCPU = selfEnd.CPU - self.CPU
+	res.LoadAvg, _ = readLoadAvg()
 	cancel()
 	res.PeakGoroutines = max(peakG(), res.IdleGoroutines)
 	if err != nil {
