@@ -123,7 +123,8 @@ func (e *env) measure(ctx context.Context, p *process, src *loadSource, coll *co
 	case <-coll.complete:
 	case <-pctx.Done():
 	case <-p.exited:
-		res.Error = fmt.Sprintf("exited: %v\n%s", p.waitErr, p.stderr)
+		// Nothing left to read in /proc: the phase has no figures.
+		return res, fmt.Errorf("%s exited during the phase: %v\n%s", p.name, p.waitErr, p.stderr)
 	}
 	end, err := readProc(p.pid())
 	selfEnd, _ := readProc(os.Getpid())
