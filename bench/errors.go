@@ -1,0 +1,18 @@
+package main
+
+import "errors"
+
+var (
+	// errUsage is a bad flag value or combination.
+	errUsage = errors.New("usage")
+	// errProcFormat is a /proc file this program cannot read.
+	errProcFormat = errors.New("unexpected /proc format")
+	// errMetricsFormat is a /metrics page without the expected gauge.
+	errMetricsFormat = errors.New("unexpected metrics format")
+	// errNotReady is a target that did not become ready in time.
+	errNotReady = errors.New("target not ready")
+	// errFrameTooLarge is an update-stream frame over maxFrame.
+	errFrameTooLarge = errors.New("frame too large")
+	// errWatchRefused is a watch request the target did not accept.
+	errWatchRefused = errors.New("watch refused")
+)

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Names every target shares: the bridge's defaults, so tlbridge runs
+// with nothing but URLs configured.
+const (
+	subjectPrefix = "transloadit"
+	streamName    = "TRANSLOADIT"
+	eventSubjects = subjectPrefix + ".v1.assemblies.>"
+	intakeSubject = subjectPrefix + ".v1.watch"
+)
+
+// startNATS starts an embedded NATS server with JetStream on file
+// storage in dir, listening on a random loopback port.
+func startNATS(dir string) (*server.Server, error) {
+	opts := &server.Options{
+		Host:      "127.0.0.1",
+		Port:      server.RANDOM_PORT,
+		JetStream: true,
+		StoreDir:  dir,
+		NoLog:     true,
+		NoSigs:    true,
+		// Large watch counts mean large bursts of requests and acks.
+		MaxPending: 256 << 20,
+	}
+	ns, err := server.NewServer(opts)
+	if err != nil {
+		return nil, err
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		ns.Shutdown()
+		return nil, errors.New("nats: not ready in 10s")
+	}
+	return ns, nil
+}
+
+func stopNATS(ns *server.Server) {
+	ns.Shutdown()
+	ns.WaitForShutdown()
+}
+
+// resetStream deletes and recreates the event stream, so each phase
+// starts empty and the subscriber sees only its own events. The
+// configuration is what tlbridge creates itself (two-minute duplicate
+// window); targets get it ready-made.
+func resetStream(ctx context.Context, js jetstream.JetStream) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := js.DeleteStream(ctx, streamName); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return fmt.Errorf("delete stream: %w", err)
+	}
+	_, err := js.CreateStream(ctx, jetstream.StreamConfig{
+		Name:       streamName,
+		Subjects:   []string{eventSubjects},
+		Storage:    jetstream.FileStorage,
+		Duplicates: 2 * time.Minute,
+	})
+	if err != nil {
+		return fmt.Errorf("create stream: %w", err)
+	}
+	return nil
+}

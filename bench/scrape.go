@@ -1,0 +1,59 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxMetricsBody bounds a /metrics page read.
+const maxMetricsBody = 4 << 20
+
+// scrapeGauge fetches url (a Prometheus text page) and returns the value
+// of the unlabelled sample name.
+func scrapeGauge(ctx context.Context, client *http.Client, url, name string) (float64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("scrape %s: status %d", url, resp.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxMetricsBody))
+	if err != nil {
+		return 0, err
+	}
+	return parseGauge(string(body), name)
+}
+
+// parseGauge finds the sample line "name value" in a Prometheus text page.
+func parseGauge(page, name string) (float64, error) {
+	sc := bufio.NewScanner(strings.NewReader(page))
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		rest, ok := strings.CutPrefix(line, name)
+		if !ok || !strings.HasPrefix(rest, " ") {
+			continue
+		}
+		f := strings.Fields(rest)
+		v, err := strconv.ParseFloat(f[0], 64)
+		if err != nil {
+			return 0, fmt.Errorf("%w: %q", errMetricsFormat, line)
+		}
+		return v, nil
+	}
+	return 0, fmt.Errorf("%w: no %s", errMetricsFormat, name)
+}
