@@ -49,15 +49,26 @@ func stopNATS(ns *server.Server) {
 	ns.WaitForShutdown()
 }
 
-// resetStream deletes and recreates the event stream, so each phase
-// starts empty and the subscriber sees only its own events. The
-// configuration is what tlbridge creates itself (two-minute duplicate
-// window); targets get it ready-made.
+// resetStream deletes every stream of the bench's server (the events,
+// and a bridge's watch queue and KV buckets) and recreates the event
+// stream, so each phase starts empty and the subscriber sees only its own
+// events. The configuration is what tlbridge creates itself (two-minute
+// duplicate window).
 func resetStream(ctx context.Context, js jetstream.JetStream) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := js.DeleteStream(ctx, streamName); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
-		return fmt.Errorf("delete stream: %w", err)
+	names := js.StreamNames(ctx)
+	var old []string
+	for name := range names.Name() {
+		old = append(old, name)
+	}
+	if err := names.Err(); err != nil {
+		return fmt.Errorf("list streams: %w", err)
+	}
+	for _, name := range old {
+		if err := js.DeleteStream(ctx, name); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			return fmt.Errorf("delete stream %s: %w", name, err)
+		}
 	}
 	_, err := js.CreateStream(ctx, jetstream.StreamConfig{
 		Name:       streamName,

@@ -54,7 +54,6 @@ func (t target) start(o options, natsURL, loadURL, dataDir string) (*process, er
 		"TLBRIDGE_ALLOWED_HOSTS=127.0.0.1",
 		"TLBRIDGE_ALLOW_HTTP=true",
 		"TLBRIDGE_HTTP_ADDR=" + addr,
-		"TLBRIDGE_MANAGE_STREAM=false",
 		"TLBRIDGE_MAX_WATCHES=" + strconv.Itoa(max(o.Watches, 10000)),
 		"TLBRIDGE_DISABLE_STREAM=" + strconv.FormatBool(o.Mode == modePoll),
 		"TLBRIDGE_INSTANCE=bench",
