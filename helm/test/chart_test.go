@@ -61,7 +61,7 @@ func TestDefaults(t *testing.T) {
 		"TLBRIDGE_ALLOW_HTTP":       "false",
 		"TLBRIDGE_POLL_INTERVAL":    "2s",
 		"TLBRIDGE_MAX_STATUS_RPS":   "2",
-		"TLBRIDGE_MAX_WATCHES":      "10000",
+		"TLBRIDGE_MAX_WATCHES":      "819", // 80 % of 256Mi at 256 KiB a watch
 		"TLBRIDGE_WATCH_TTL":        "24h",
 		"TLBRIDGE_HTTP_ADDR":        ":8080",
 		"TLBRIDGE_DATA_DIR":         "/var/lib/tlbridge",

@@ -2,6 +2,7 @@ package test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -137,4 +138,30 @@ func selects(t *testing.T, ls *metav1.LabelSelector, l map[string]string) bool {
 		t.Fatalf("selector %v: %v", ls, err)
 	}
 	return sel.Matches(labels.Set(l))
+}
+
+// TestMaxWatchesFitsTheMemoryLimit: by default the watches a replica
+// takes fit its memory limit at the measured cost per watch, whatever the
+// limit; a set maxWatches wins; without a limit the binary's default stays.
+func TestMaxWatchesFitsTheMemoryLimit(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{nil, "819"},
+		{[]string{"--set-string", "resources.limits.memory=1Gi"}, "3276"},
+		{[]string{"--set-string", "resources.limits.memory=4G"}, "12207"},
+		{[]string{"--set", "config.maxWatches=5"}, "5"},
+		{[]string{"--set", "sizing.bytesPerWatch=65536"}, "3276"},
+		{[]string{"--set", "resources.limits=null"}, "10000"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			m := render(t, tt.args...)
+			got, _ := resolveEnv(t, m).value("TLBRIDGE_MAX_WATCHES")
+			if got != tt.want {
+				t.Errorf("TLBRIDGE_MAX_WATCHES = %q; want %q", got, tt.want)
+			}
+		})
+	}
 }

@@ -174,11 +174,32 @@ GOMEMLIMIT for a memory limit (a Kubernetes quantity such as 256Mi, 1G or 268435
 it, in bytes. The schema guarantees the quantity's form.
 */}}
 {{- define "tlbridge.goMemLimit" -}}
+{{- printf "%d" (int64 (floor (mulf (include "tlbridge.bytes" . | float64) 0.9))) }}
+{{- end }}
+
+{{/*
+The bytes of a Kubernetes quantity such as 256Mi, 1G or 268435456.
+*/}}
+{{- define "tlbridge.bytes" -}}
 {{- $q := toString . }}
 {{- $num := regexFind "^[0-9]+(\\.[0-9]+)?" $q }}
 {{- $units := dict "" 1.0 "m" 0.001 "k" 1e3 "M" 1e6 "G" 1e9 "T" 1e12 "P" 1e15 "E" 1e18 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 "Pi" 1125899906842624.0 "Ei" 1152921504606846976.0 }}
-{{- $bytes := mulf (float64 $num) (get $units (trimPrefix $num $q)) }}
-{{- printf "%d" (int64 (floor (mulf $bytes 0.9))) }}
+{{- printf "%d" (int64 (mulf (float64 $num) (get $units (trimPrefix $num $q)))) }}
+{{- end }}
+
+{{/*
+TLBRIDGE_MAX_WATCHES: config.maxWatches when set; else what the memory limit holds (80 % of it at
+sizing.bytesPerWatch each, the rest for the process itself); else the binary's 10000.
+*/}}
+{{- define "tlbridge.maxWatches" -}}
+{{- $limit := dig "limits" "memory" "" .Values.resources }}
+{{- if .Values.config.maxWatches }}
+{{- int64 .Values.config.maxWatches }}
+{{- else if $limit }}
+{{- max 1 (int64 (floor (divf (mulf (include "tlbridge.bytes" $limit | float64) 0.8) (float64 .Values.sizing.bytesPerWatch)))) }}
+{{- else }}
+{{- 10000 }}
+{{- end }}
 {{- end }}
 
 {{/*
