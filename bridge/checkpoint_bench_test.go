@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tlbridge/tlbridge/bridge/normalize"
@@ -38,15 +37,7 @@ func BenchmarkCheckpointWrite(b *testing.B) {
 func benchBucket(b *testing.B) jetstream.KeyValue {
 	b.Helper()
 	_, url := publishtest.StartNATS(b)
-	nc, err := nats.Connect(url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, js := publishtest.ConnectJetStream(b, url)
 	s, err := publish.EnsureWatchStore(context.Background(), js, publish.WatchStoreConfig{
 		Stream: publish.StreamConfig{Name: "BENCH"}, QueueSubjects: "bench.v1.watches.*",
 	})

@@ -67,15 +67,7 @@ func newCluster(t testing.TB, opts clusterOptions) *cluster {
 	srv := transloadittest.NewServer(transloadittest.WithTick(opts.tick))
 	t.Cleanup(srv.Close)
 	_, url := publishtest.StartNATS(t)
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := publishtest.ConnectJetStream(t, url)
 	c := &cluster{t: t, opts: opts, srv: srv, url: url, js: js, ended: map[string][]bridge.Outcome{}}
 	if err := publish.EnsureStream(t.Context(), js, c.streamConfig()); err != nil {
 		t.Fatal(err)

@@ -61,16 +61,8 @@ func newEndToEnd(t *testing.T, disableStream bool, faults transloadittest.Faults
 	srv := transloadittest.NewServer(transloadittest.WithTick(10*time.Millisecond), transloadittest.WithFaults(faults))
 	t.Cleanup(srv.Close)
 	_, url := publishtest.StartNATS(t)
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = publish.EnsureStream(ctx, js, publish.StreamConfig{Name: "TRANSLOADIT", Subjects: []string{publish.StreamSubject(testPrefix)}})
+	nc, js := publishtest.ConnectJetStream(t, url)
+	err := publish.EnsureStream(ctx, js, publish.StreamConfig{Name: "TRANSLOADIT", Subjects: []string{publish.StreamSubject(testPrefix)}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,21 +18,9 @@ import (
 // leave a zombie that logs "publish abandoned" forever: /healthz fails and
 // the app stops serving, so the process exits and is restarted.
 func TestNATSClosedForGoodIsNotAZombie(t *testing.T) {
-	sim := newSim(t)
-	simEnv(t, sim)
-	t.Setenv("TLBRIDGE_HTTP_ADDR", "127.0.0.1:0")
-	t.Setenv("TLBRIDGE_EMBEDDED_NATS_ADDR", "127.0.0.1:0")
-	cfg, err := loadConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := newApp(cfg, zaptest.NewLogger(t), appOptions{})
+	a := startApp(t, appOptions{})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := a.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = a.Shutdown() })
 	waitFor(t, func() bool { return a.ready() == nil })
 	if code := getStatus(t, "http://"+a.httpAddr()+"/healthz"); code != http.StatusOK {
 		t.Fatalf("/healthz before = %d; want 200", code)
@@ -62,21 +50,7 @@ func getStatus(t *testing.T, url string) int {
 // A client that sends its headers slowly (slowloris) is cut off once the
 // header timeout passes, instead of holding the connection.
 func TestSlowHeadersAreCutOff(t *testing.T) {
-	sim := newSim(t)
-	simEnv(t, sim)
-	t.Setenv("TLBRIDGE_HTTP_ADDR", "127.0.0.1:0")
-	t.Setenv("TLBRIDGE_EMBEDDED_NATS_ADDR", "127.0.0.1:0")
-	cfg, err := loadConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := newApp(cfg, zaptest.NewLogger(t), appOptions{HeaderTimeout: 200 * time.Millisecond})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := a.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = a.Shutdown() })
+	a := startApp(t, appOptions{HeaderTimeout: 200 * time.Millisecond})
 	conn, err := net.Dial("tcp", a.httpAddr())
 	if err != nil {
 		t.Fatal(err)
@@ -93,4 +67,26 @@ func TestSlowHeadersAreCutOff(t *testing.T) {
 	if errors.As(err, &ne) && ne.Timeout() {
 		t.Fatalf("the connection was still open after 20 s of unfinished headers (read %q)", b)
 	}
+}
+
+// startApp starts the app in-process against a simulator, with an
+// embedded NATS server and HTTP on free ports; it is shut down when the
+// test ends.
+func startApp(t *testing.T, opts appOptions) *app {
+	t.Helper()
+	simEnv(t, newSim(t))
+	t.Setenv("TLBRIDGE_HTTP_ADDR", "127.0.0.1:0")
+	t.Setenv("TLBRIDGE_EMBEDDED_NATS_ADDR", "127.0.0.1:0")
+	cfg, err := loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newApp(cfg, zaptest.NewLogger(t), opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := a.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Shutdown() })
+	return a
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tlbridge/tlbridge/bridge"
+	"github.com/tlbridge/tlbridge/bridge/publish/publishtest"
 	"github.com/tlbridge/tlbridge/internal/transloadittest"
 	"github.com/tlbridge/tlbridge/schemas"
 	"github.com/tlbridge/tlbridge/schemas/schematest"
@@ -134,15 +135,7 @@ func collect(t *testing.T, next func() ([]byte, error), want map[string]schemas.
 // Both are closed when the test ends.
 func consumeStream(t *testing.T, url string) (*nats.Conn, jetstream.MessagesContext) {
 	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := publishtest.ConnectJetStream(t, url)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	cons, err := js.OrderedConsumer(ctx, "TRANSLOADIT", jetstream.OrderedConsumerConfig{})

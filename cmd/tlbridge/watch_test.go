@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/tlbridge/tlbridge/bridge/publish/publishtest"
 	"github.com/tlbridge/tlbridge/internal/transloadittest"
 	"github.com/tlbridge/tlbridge/schemas"
 	"github.com/tlbridge/tlbridge/schemas/schematest"
@@ -192,15 +192,7 @@ func TestWatchPublishesToNATS(t *testing.T) {
 // streamEvents reads n events on filter from the stream.
 func streamEvents(t *testing.T, url, stream, filter string, n int) []*schemas.Event {
 	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := publishtest.ConnectJetStream(t, url)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	cons, err := js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}})

@@ -197,3 +197,20 @@ func (c *Collector) Wait(t testing.TB, filter string, want int) []publish.Messag
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// ConnectJetStream connects a client to url, as a consumer or a test's
+// own publisher would, and returns it with its JetStream context. The
+// connection is closed when the test ends.
+func ConnectJetStream(t testing.TB, url string) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nc, js
+}
