@@ -93,9 +93,9 @@ type heldEvent struct {
 // is over.
 func (r *watchRun) applyQueued(ctx context.Context, ev streamEvent, events <-chan streamEvent) bool {
 	r.holding = true
-	over := ev.apply(ctx, r)
+	over := r.applyOne(ctx, ev)
 	for n := 1; !over && n < streamBuffer && len(events) > 0; n++ {
-		over = (<-events).apply(ctx, r)
+		over = r.applyOne(ctx, <-events)
 	}
 	r.holding = false
 	r.flush()
@@ -104,6 +104,13 @@ func (r *watchRun) applyQueued(ctx context.Context, ev streamEvent, events <-cha
 		return true
 	}
 	return over
+}
+
+func (r *watchRun) applyOne(ctx context.Context, ev streamEvent) bool {
+	if r.ahead != nil {
+		defer r.ahead.done(ev)
+	}
+	return ev.apply(ctx, r)
 }
 
 // publish delivers events in order: at once, or with the batch when
@@ -144,13 +151,12 @@ func (r *watchRun) flush() {
 				r.delivered(h)
 			}
 		}
-		return
-	}
-	if r.outcomeOf(err, msgs[0]) {
+	} else if r.outcomeOf(err, msgs[0]) {
 		for _, h := range held {
 			r.delivered(h)
 		}
 	}
+	r.env.metrics.lagged(r.now().Sub(held[0].observed))
 }
 
 func (r *watchRun) send(msgs ...publish.Message) error {

@@ -12,6 +12,7 @@ import (
 	"github.com/tlbridge/tlbridge/bridge/publish"
 
 	"go.uber.org/zap"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/tlbridge/tlbridge/internal/retry"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
@@ -51,6 +52,11 @@ type ManagerConfig struct {
 	PayloadLimit func() int
 	// DisableStream makes every watch poll only.
 	DisableStream bool
+	// ReadAhead bounds the bytes of update-stream events one watch reads
+	// before applying them; default 256 KiB. ReadAheadTotal bounds them
+	// across all watches; default 64 MiB. Past either, the stream is not
+	// read, and TCP pushes back on the upstream.
+	ReadAhead, ReadAheadTotal int64
 	// HTTPClient is used for update streams; nil means a default client.
 	HTTPClient *http.Client
 	// Clock drives the watches' timers (poll period, TTL, not-found grace);
@@ -105,6 +111,7 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 		poller: cfg.Poller, publisher: cfg.Publisher, clock: cfg.Clock, metrics: cfg.Metrics, log: cfg.Logger,
 		pollInterval: cfg.PollInterval, watchTTL: cfg.WatchTTL, notFoundGrace: cfg.NotFoundGrace,
 		disableStream: cfg.DisableStream, allowList: cfg.AllowList, httpClient: cfg.HTTPClient, onEvent: cfg.OnEvent,
+		readAhead: cfg.ReadAhead, readAheadTotal: cfg.ReadAheadTotal, readAheadAll: semaphore.NewWeighted(cfg.ReadAheadTotal),
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.pubCtx, m.pubCancel = context.WithCancel(context.Background())
@@ -129,6 +136,12 @@ func setManagerDefaults(c *ManagerConfig) {
 	}
 	if c.MaxPayload <= 0 {
 		c.MaxPayload = schemas.DefaultMaxPayload
+	}
+	if c.ReadAhead <= 0 {
+		c.ReadAhead = defaultReadAhead
+	}
+	if c.ReadAheadTotal <= 0 {
+		c.ReadAheadTotal = defaultReadAheadTotal
 	}
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()

@@ -19,6 +19,7 @@ type Metrics struct {
 	pollFallbacks   prometheus.Counter
 	rateLimitWaits  prometheus.Counter
 	eventLatency    prometheus.Histogram
+	lag             prometheus.Gauge
 	publishPending  prometheus.Gauge
 }
 
@@ -44,9 +45,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12)}),
 		publishPending: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "tlbridge_publish_pending", Help: "Events waiting for a publish ack."}),
+		lag: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "tlbridge_lag_seconds",
+			Help: "Time from observing a change upstream to the publish ack, for the oldest event of the latest batch acknowledged; it grows when the bridge falls behind."}),
 	}
 	reg.MustRegister(m.watchesActive, m.eventsPublished, m.publishErrors, m.upstream,
-		m.sseConnected, m.pollFallbacks, m.rateLimitWaits, m.eventLatency, m.publishPending)
+		m.sseConnected, m.pollFallbacks, m.rateLimitWaits, m.eventLatency, m.publishPending, m.lag)
 	return m
 }
 
@@ -73,6 +77,13 @@ func (m *Metrics) Published(publish.Message, bool) {}
 func (m *Metrics) PublishFailed(publish.Message, error, bool) {
 	if m != nil {
 		m.publishErrors.Inc()
+	}
+}
+
+// lagged records the lag of the batch just acknowledged.
+func (m *Metrics) lagged(d time.Duration) {
+	if m != nil {
+		m.lag.Set(d.Seconds())
 	}
 }
 

@@ -28,6 +28,7 @@ type watchRun struct {
 	pubFailed bool
 	holding   bool        // publish adds to held; applyQueued sends the batch
 	held      []heldEvent // encoded events not yet handed to the publisher
+	ahead     *readAhead  // of the stream, if any
 }
 
 // loop is the worker's select loop, one case per source of news.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/tlbridge/tlbridge/bridge/normalize"
 	"github.com/tlbridge/tlbridge/bridge/publish"
@@ -31,6 +32,9 @@ type workerEnv struct {
 	allowList     transloadit.AllowList
 	httpClient    *http.Client
 	onEvent       func(ev schemas.Event, data []byte)
+
+	readAhead, readAheadTotal int64               // bounds, per watch and in all
+	readAheadAll              *semaphore.Weighted // shared by every watch, of readAheadTotal
 }
 
 // worker watches one Assembly: stream first, polling while the stream is
