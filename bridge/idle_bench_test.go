@@ -51,7 +51,7 @@ func benchIdleWatches(b *testing.B, n int) {
 		}
 	}
 	waitStreams(ctx, b, srv, sts)
-	time.Sleep(200 * time.Millisecond) // the first status of each watch is in
+	time.Sleep(2 * time.Second) // the status fetches that follow each connect are done
 	watched := measure()
 	b.ReportMetric(float64(watched.goroutines-base.goroutines-sim.goroutines)/float64(n), "goroutines/watch")
 	b.ReportMetric(float64(watched.heap-base.heap-sim.heap)/float64(n), "heapB/watch")

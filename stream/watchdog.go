@@ -107,14 +107,14 @@ func (w *watchdog) stop() {
 // watchedTransport reports response headers and every body byte to a
 // watchdog.
 type watchedTransport struct {
-	base http.RoundTripper // nil: http.DefaultTransport, read per request
+	base http.RoundTripper // nil: defaultTransport
 	wd   *watchdog
 }
 
 func (t *watchedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	base := t.base
 	if base == nil {
-		base = http.DefaultTransport
+		base = defaultTransport()
 	}
 	resp, err := base.RoundTrip(req)
 	if err != nil {
