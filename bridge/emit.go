@@ -86,15 +86,21 @@ type heldEvent struct {
 	observed time.Time
 }
 
+// maxBatch bounds the stream events applyQueued takes at once. Batches of
+// 16 keep the publisher as busy as batches of 64 did in the black-box
+// benchmark, with a third less memory at peak: each held event is an
+// encoded copy, and the stream refills its read-ahead meanwhile.
+const maxBatch = 16
+
 // applyQueued applies ev and the stream events already queued behind it
-// (at most streamBuffer in all), and publishes what they imply in one
+// (at most maxBatch in all), and publishes what they imply in one
 // batch, so that the publisher keeps those events in flight together
 // instead of waiting for each ack in turn. It reports whether the watch
 // is over.
 func (r *watchRun) applyQueued(ctx context.Context, ev streamEvent, events <-chan streamEvent) bool {
 	r.holding = true
 	over := r.applyOne(ctx, ev)
-	for n := 1; !over && n < streamBuffer && len(events) > 0; n++ {
+	for n := 1; !over && n < maxBatch && len(events) > 0; n++ {
 		over = r.applyOne(ctx, <-events)
 	}
 	r.holding = false
