@@ -15,15 +15,21 @@
 //
 // Guarantees:
 //   - Per Assembly, events are published in the order the normalizer
-//     produced them, one acknowledged before the next; a failed publish is
-//     retried with the same message ID, never skipped, so JetStream's
-//     de-duplication drops the copies a retry or a restart may produce.
+//     produced them. A worker hands the publisher each batch of events in
+//     one call and waits for all of them to be acknowledged; the JetStream
+//     publisher keeps several in flight and stores them in order. A failed
+//     publish is retried with the same message ID, never skipped, so
+//     JetStream's de-duplication drops the copies a retry or a restart may
+//     produce.
 //   - The terminal event (completed, failed, canceled, aborted,
 //     watch.expired, watch.failed) is emitted once, and last.
-//   - Backpressure: while NATS is unreachable a worker waits in Publish;
-//     its update stream reads at most a bounded buffer ahead and then stops
-//     reading, and the status fetched after the outage carries whatever
-//     happened meanwhile. Nothing is dropped and memory stays bounded.
+//   - Backpressure: while NATS is unreachable or slow a worker waits in
+//     Publish; its update stream reads at most [ManagerConfig.ReadAhead]
+//     bytes ahead, and all streams together at most
+//     [ManagerConfig.ReadAheadTotal], and then stop reading, so TCP pushes
+//     back on the upstream; the status fetched after an outage carries
+//     whatever happened meanwhile. Nothing is dropped and memory stays
+//     bounded.
 //   - Shutdown refuses new watches, stops the workers and lets in-flight
 //     publishes finish within the caller's deadline.
 //

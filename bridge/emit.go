@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"time"
@@ -80,49 +81,133 @@ func (r *watchRun) finished(o transloadit.Outcome) bool {
 	return true
 }
 
-// publish delivers events in order, one acknowledged before the next.
-// An event that can never fit is logged and skipped; any other failure
-// means pubCtx ended, and the worker stops.
+// heldEvent is an event encoded and waiting for its batch to be sent.
+type heldEvent struct {
+	ev       schemas.Event
+	msg      publish.Message
+	observed time.Time
+}
+
+// maxBatch bounds the stream events applyQueued takes at once. Batches of
+// 16 keep the publisher as busy as batches of 64 did in the black-box
+// benchmark, with a third less memory at peak: each held event is an
+// encoded copy, and the stream refills its read-ahead meanwhile.
+const maxBatch = 16
+
+// applyQueued applies ev and the stream events already queued behind it
+// (at most maxBatch in all), and publishes what they imply in one
+// batch, so that the publisher keeps those events in flight together
+// instead of waiting for each ack in turn. It reports whether the watch
+// is over.
+func (r *watchRun) applyQueued(ctx context.Context, ev streamEvent, events <-chan streamEvent) bool {
+	r.holding = true
+	over := r.applyOne(ctx, ev)
+	for n := 1; !over && n < maxBatch && len(events) > 0; n++ {
+		over = r.applyOne(ctx, <-events)
+	}
+	r.holding = false
+	r.flush()
+	if r.pubFailed {
+		r.outcome = OutcomeStopped
+		return true
+	}
+	return over
+}
+
+func (r *watchRun) applyOne(ctx context.Context, ev streamEvent) bool {
+	if r.ahead != nil {
+		defer r.ahead.done(ev)
+	}
+	return ev.apply(ctx, r)
+}
+
+// publish delivers events in order: at once, or with the batch when
+// applyQueued holds them. An event that can never fit is logged and
+// skipped; any other failure means pubCtx ended, and the worker stops.
 func (r *watchRun) publish(evs []schemas.Event, observed time.Time) {
 	for _, ev := range evs {
-		if r.pubFailed {
-			return
+		if r.w.replay {
+			ev.ID = replayID(ev.ID, r.w.id, r.w.watchID)
 		}
-		r.publishOne(ev, observed)
+		data, err := schemas.Encode(ev)
+		if err != nil {
+			r.w.log.Error("event encoding failed", zap.String("event_id", ev.ID), zap.Error(err))
+			continue
+		}
+		m := publish.Message{Subject: ev.Subject, ID: ev.ID, Data: data, Key: r.w.id}
+		r.held = append(r.held, heldEvent{ev: ev, msg: m, observed: observed})
 	}
-	// With durable watches, what was just acknowledged is checkpointed.
-	if l := r.w.lease; l != nil && len(evs) > 0 && !r.pubFailed {
+	if !r.holding {
+		r.flush()
+	}
+}
+
+// flush sends the held events in one call. With durable watches, what
+// was acknowledged is then checkpointed: nothing is held any more, so the
+// normalizer's state is exactly what went out.
+func (r *watchRun) flush() {
+	held := r.held
+	r.held = nil
+	if r.pubFailed || len(held) == 0 {
+		return
+	}
+	msgs := make([]publish.Message, len(held))
+	for i, h := range held {
+		msgs[i] = h.msg
+	}
+	err := r.send(msgs...)
+	if errors.Is(err, publish.ErrPayloadTooLarge) && len(msgs) > 1 {
+		// Find the ones that cannot fit: the others go one by one, and
+		// those already stored come back as duplicates.
+		for _, h := range held {
+			if r.sendOne(h.msg) {
+				r.delivered(h)
+			}
+		}
+	} else if r.outcomeOf(err, msgs[0]) {
+		for _, h := range held {
+			r.delivered(h)
+		}
+	}
+	r.env.metrics.lagged(r.now().Sub(held[0].observed))
+	if l := r.w.lease; l != nil && !r.pubFailed {
 		l.save(r.pubCtx, r.w)
 	}
 }
 
-func (r *watchRun) publishOne(ev schemas.Event, observed time.Time) {
-	log, metrics := r.w.log, r.env.metrics
-	if r.w.replay {
-		ev.ID = replayID(ev.ID, r.w.id, r.w.watchID)
+func (r *watchRun) send(msgs ...publish.Message) error {
+	r.env.metrics.pending(float64(len(msgs)))
+	defer r.env.metrics.pending(-float64(len(msgs)))
+	return r.env.publisher.Publish(r.pubCtx, msgs...)
+}
+
+func (r *watchRun) sendOne(m publish.Message) bool {
+	if r.pubFailed {
+		return false
 	}
-	data, err := schemas.Encode(ev)
-	if err != nil {
-		log.Error("event encoding failed", zap.String("event_id", ev.ID), zap.Error(err))
-		return
-	}
-	metrics.pending(1)
-	err = r.env.publisher.Publish(r.pubCtx, publish.Message{Subject: ev.Subject, ID: ev.ID, Data: data, Key: r.w.id})
-	metrics.pending(-1)
+	return r.outcomeOf(r.send(m), m)
+}
+
+// outcomeOf reports whether a publish succeeded; a message too large is
+// skipped, any other failure stops the worker.
+func (r *watchRun) outcomeOf(err error, m publish.Message) bool {
 	switch {
 	case err == nil:
+		return true
 	case errors.Is(err, publish.ErrPayloadTooLarge):
-		log.Error("event exceeds the NATS max payload; skipped", zap.String("event_id", ev.ID), zap.Int("bytes", len(data)))
-		return
+		r.w.log.Error("event exceeds the NATS max payload; skipped", zap.String("event_id", m.ID), zap.Int("bytes", len(m.Data)))
 	default:
-		log.Warn("publish abandoned", zap.String("event_id", ev.ID), zap.Error(err))
+		r.w.log.Warn("publish abandoned", zap.String("event_id", m.ID), zap.Error(err))
 		r.pubFailed = true
-		return
 	}
-	metrics.published(string(ev.Type), r.now().Sub(observed))
+	return false
+}
+
+func (r *watchRun) delivered(h heldEvent) {
+	r.env.metrics.published(string(h.ev.Type), r.now().Sub(h.observed))
 	r.w.countEvent()
 	if cb := r.env.onEvent; cb != nil {
-		cb(ev, data)
+		cb(h.ev, h.msg.Data)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/tlbridge/tlbridge/bridge/publish"
 
 	"go.uber.org/zap"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/tlbridge/tlbridge/internal/retry"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
@@ -59,6 +60,11 @@ type ManagerConfig struct {
 	// MaxEventSize bounds one update stream event; 0 is the stream
 	// client's default. A larger event switches the watch to polling.
 	MaxEventSize int
+	// ReadAhead bounds the bytes of update-stream events one watch reads
+	// before applying them; default 256 KiB. ReadAheadTotal bounds them
+	// across all watches; default 64 MiB. Past either, the stream is not
+	// read, and TCP pushes back on the upstream.
+	ReadAhead, ReadAheadTotal int64
 	// HTTPClient is used for update streams; nil means a default client.
 	HTTPClient *http.Client
 	// Clock drives the watches' timers (poll period, TTL, not-found grace);
@@ -130,6 +136,7 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 		pollInterval: cfg.PollInterval, watchTTL: cfg.WatchTTL, notFoundGrace: cfg.NotFoundGrace, giveUpAfter: cfg.GiveUpAfter,
 		disableStream: cfg.DisableStream, maxEventSize: cfg.MaxEventSize, allowList: cfg.AllowList, httpClient: cfg.HTTPClient, onEvent: cfg.OnEvent,
 		prefix: cfg.Prefix, source: m.source(),
+		readAhead: cfg.ReadAhead, readAheadTotal: cfg.ReadAheadTotal, readAheadAll: semaphore.NewWeighted(cfg.ReadAheadTotal),
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.pubCtx, m.pubCancel = context.WithCancel(context.Background())
@@ -167,6 +174,12 @@ func setManagerDefaults(c *ManagerConfig) {
 	}
 	if c.MaxPayload <= 0 {
 		c.MaxPayload = schemas.DefaultMaxPayload
+	}
+	if c.ReadAhead <= 0 {
+		c.ReadAhead = defaultReadAhead
+	}
+	if c.ReadAheadTotal <= 0 {
+		c.ReadAheadTotal = defaultReadAheadTotal
 	}
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()

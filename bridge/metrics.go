@@ -19,6 +19,7 @@ type Metrics struct {
 	pollFallbacks   prometheus.Counter
 	rateLimitWaits  prometheus.Counter
 	eventLatency    prometheus.Histogram
+	lag             prometheus.Gauge
 	publishPending  prometheus.Gauge
 	// Durable watches.
 	checkpoints    *prometheus.CounterVec
@@ -51,10 +52,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "tlbridge_checkpoint_writes_total", Help: "Checkpoint writes of durable watches, by outcome (ok, error)."}, []string{"outcome"}),
 		watchesResumed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "tlbridge_watches_resumed_total", Help: "Durable watches resumed from a checkpoint (a takeover or a restart)."}),
+		lag: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "tlbridge_lag_seconds",
+			Help: "Time from observing a change upstream to the publish ack, for the oldest event of the latest batch acknowledged; it grows when the bridge falls behind."}),
 	}
 	reg.MustRegister(m.watchesActive, m.eventsPublished, m.publishErrors, m.upstream,
 		m.sseConnected, m.pollFallbacks, m.rateLimitWaits, m.eventLatency, m.publishPending,
-		m.checkpoints, m.watchesResumed)
+		m.checkpoints, m.watchesResumed, m.lag)
 	return m
 }
 
@@ -81,6 +85,13 @@ func (m *Metrics) Published(publish.Message, bool) {}
 func (m *Metrics) PublishFailed(publish.Message, error, bool) {
 	if m != nil {
 		m.publishErrors.Inc()
+	}
+}
+
+// lagged records the lag of the batch just acknowledged.
+func (m *Metrics) lagged(d time.Duration) {
+	if m != nil {
+		m.lag.Set(d.Seconds())
 	}
 }
 

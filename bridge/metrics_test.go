@@ -40,6 +40,9 @@ func TestMetricsFollowAWatch(t *testing.T) {
 	if got := histogramCount(t, reg, "tlbridge_event_latency_seconds"); got != uint64(len(evs)) {
 		t.Errorf("latency observations = %d; want one per event (%d)", got, len(evs))
 	}
+	if got := gauge(t, reg, "tlbridge_lag_seconds"); got < 0 {
+		t.Errorf("tlbridge_lag_seconds = %v after the watch; want the last batch's lag, >= 0", got)
+	}
 }
 
 func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {

@@ -109,10 +109,16 @@ func (r *watchRun) startStream(ctx context.Context, url string) (<-chan streamEv
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	ch := make(chan streamEvent, streamBuffer)
+	ra := newReadAhead(r.env.readAheadAll, r.env.readAheadTotal, r.env.readAhead)
+	r.ahead = ra
 	send := func(e streamEvent) {
+		if !ra.hold(sctx, e) {
+			return
+		}
 		select {
 		case ch <- e:
 		case <-sctx.Done():
+			ra.done(e)
 		}
 	}
 	client, err := stream.NewClient(stream.Config{
@@ -135,5 +141,11 @@ func (r *watchRun) startStream(ctx context.Context, url string) (<-chan streamEv
 			send(streamEnded{err})
 		}
 	})
-	return ch, func() { cancel(); wg.Wait() }
+	return ch, func() {
+		cancel()
+		wg.Wait()
+		for len(ch) > 0 {
+			ra.done(<-ch) // give back what was read and never applied
+		}
+	}
 }

@@ -37,6 +37,9 @@ type watchRun struct {
 	// news since; zero when the last fetch worked.
 	failingSince time.Time
 	pubFailed    bool
+	holding      bool        // publish adds to held; applyQueued sends the batch
+	held         []heldEvent // encoded events not yet handed to the publisher
+	ahead        *readAhead  // of the stream, if any
 }
 
 // loop is the worker's select loop, one case per source of news.
@@ -59,7 +62,7 @@ func (r *watchRun) loop(ctx context.Context, ttl <-chan time.Time, events <-chan
 		case ev := <-events:
 			// Any news resets the poll clock; a lost stream resets it to the
 			// fast period.
-			if ev.apply(ctx, r) {
+			if r.applyQueued(ctx, ev, events) {
 				return r.outcome
 			}
 			reset()
@@ -100,6 +103,7 @@ func (r *watchRun) pollEvery() time.Duration {
 
 // poll fetches the status now and reports whether the watch is over.
 func (r *watchRun) poll(ctx context.Context) bool {
+	r.flush() // what the stream said goes out before the wait for the status
 	st, err := r.fetch(ctx)
 	if err != nil {
 		if o := r.fetchFailed(ctx, err); o != "" {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/tlbridge/tlbridge/bridge/normalize"
 	"github.com/tlbridge/tlbridge/bridge/publish"
@@ -35,6 +36,9 @@ type workerEnv struct {
 	onEvent       func(ev schemas.Event, data []byte)
 	prefix        string // subject prefix, for the events the worker makes itself
 	source        string // CloudEvents source, likewise
+
+	readAhead, readAheadTotal int64               // bounds, per watch and in all
+	readAheadAll              *semaphore.Weighted // shared by every watch, of readAheadTotal
 }
 
 // worker watches one Assembly: stream first, the status fetched once it

@@ -38,9 +38,11 @@ type Poller struct {
 	rand    func() float64
 	backoff retry.Backoff // after transient failures
 
-	mu         sync.Mutex // guards entries, nForgotten and every field of each entry
+	mu         sync.Mutex // guards entries, nForgotten, forgotten, lru, mru and every field of each entry
 	entries    map[string]*entry
-	nForgotten int // entries with forgotten set
+	nForgotten int      // entries with forgotten set
+	forgotten  []*entry // queue of entries to drop once quiet, oldest first (see tracked.go)
+	lru, mru   *entry   // ends of the list of entries by last use
 }
 
 // entry is the state kept for one Assembly.
@@ -51,7 +53,7 @@ type entry struct {
 	useBase    bool    // the machine host failed; ask APIBase
 	failures   int     // consecutive failed attempts, to log a run of them once
 	forgotten  bool    // Forget was called while the state still mattered
-	lastUsed   time.Time
+	entryLinks
 }
 
 // flight is one fetch that concurrent callers share. Its result fields are
@@ -133,12 +135,11 @@ func (p *Poller) Forget(id string) {
 	if !ok || e.forgotten {
 		return
 	}
-	if e.flight == nil && e.hist.quiet(p.clock.Now()) {
-		delete(p.entries, id)
+	if idle(e, p.clock.Now()) {
+		p.dropLocked(e)
 		return
 	}
-	e.forgotten = true
-	p.nForgotten++
+	p.forgetLocked(e)
 }
 
 // hosts validates t and returns the status URLs to try: the machine URL
@@ -205,7 +206,7 @@ func (p *Poller) lead(ctx context.Context, e *entry, f *flight, id string, hosts
 	defer func() {
 		p.mu.Lock()
 		e.flight = nil
-		e.lastUsed = p.clock.Now()
+		p.touchLocked(e)
 		p.mu.Unlock()
 		f.canceled = ctx.Err() != nil
 		close(f.done)
@@ -232,31 +233,5 @@ func (p *Poller) entryLocked(id string) (*entry, error) {
 	if len(p.entries) >= p.cfg.MaxTracked {
 		return nil, fmt.Errorf("%w: %d", ErrTooManyAssemblies, len(p.entries))
 	}
-	e := &entry{lastUsed: p.clock.Now()}
-	p.entries[id] = e
-	return e, nil
-}
-
-// sweepLocked drops forgotten entries whose history no longer matters;
-// at the bound it also drops the least recently used idle entry, whose
-// only loss is which host worked. p.mu must be held.
-func (p *Poller) sweepLocked() {
-	now := p.clock.Now()
-	var lru string
-	for id, e := range p.entries {
-		if e.flight != nil || !e.hist.quiet(now) {
-			continue
-		}
-		if e.forgotten {
-			delete(p.entries, id)
-			p.nForgotten--
-			continue
-		}
-		if lru == "" || e.lastUsed.Before(p.entries[lru].lastUsed) {
-			lru = id
-		}
-	}
-	if len(p.entries) >= p.cfg.MaxTracked && lru != "" {
-		delete(p.entries, lru)
-	}
+	return p.addLocked(id), nil
 }

@@ -64,6 +64,13 @@ func (c *virtualClock) NewTimer(d time.Duration) retry.Timer {
 	return firedTimer(ch)
 }
 
+// AfterFunc runs f at once, having moved time on by d, as NewTimer does.
+func (c *virtualClock) AfterFunc(d time.Duration, f func()) retry.Timer {
+	t := c.NewTimer(d)
+	go f()
+	return t
+}
+
 func (c *virtualClock) Waits() []time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()

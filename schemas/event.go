@@ -86,35 +86,41 @@ func Encode(ev Event) ([]byte, error) {
 	if ev.ID == "" || ev.Source == "" || ev.Type == "" {
 		return nil, fmt.Errorf("%w: id, source and type are required", ErrInvalidEvent)
 	}
-	w := wireEvent{
-		SpecVersion:     ev.SpecVersion,
-		ID:              ev.ID,
-		Source:          ev.Source,
-		Type:            ev.Type.CloudEventsType(),
-		Subject:         ev.Subject,
-		DataContentType: ev.DataContentType,
-		DataSchema:      ev.DataSchema,
+	specVersion, contentType, schema := ev.SpecVersion, ev.DataContentType, ev.DataSchema
+	if specVersion == "" {
+		specVersion = SpecVersion
 	}
-	if w.SpecVersion == "" {
-		w.SpecVersion = SpecVersion
+	if contentType == "" {
+		contentType = DataContentType
 	}
-	if w.DataContentType == "" {
-		w.DataContentType = DataContentType
+	if schema == "" && ev.Type.Known() {
+		schema = ev.Type.SchemaURL()
 	}
-	if w.DataSchema == "" && ev.Type.Known() {
-		w.DataSchema = ev.Type.SchemaURL()
+	// Member order follows the CloudEvents spec's attribute order (see
+	// wireEvent), so encodings are deterministic.
+	b := make([]byte, 0, 1024)
+	b = appendString(append(b, `{"specversion":`...), specVersion)
+	b = appendString(append(b, `,"id":`...), ev.ID)
+	b = appendString(append(b, `,"source":`...), ev.Source)
+	b = appendString(append(b, `,"type":`...), ev.Type.CloudEventsType())
+	if ev.Subject != "" {
+		b = appendString(append(b, `,"subject":`...), ev.Subject)
 	}
 	if !ev.Time.IsZero() {
-		w.Time = ev.Time.UTC().Format(time.RFC3339Nano)
+		b = append(b, `,"time":"`...)
+		b = append(ev.Time.UTC().AppendFormat(b, time.RFC3339Nano), '"')
+	}
+	b = appendString(append(b, `,"datacontenttype":`...), contentType)
+	if schema != "" {
+		b = appendString(append(b, `,"dataschema":`...), schema)
 	}
 	if ev.Data != nil {
-		data, err := marshalNoEscape(ev.Data)
-		if err != nil {
+		var err error
+		if b, err = appendData(append(b, `,"data":`...), ev.Data); err != nil {
 			return nil, fmt.Errorf("%w: data: %v", ErrInvalidEvent, err)
 		}
-		w.Data = data
 	}
-	return marshalNoEscape(w)
+	return append(b, '}'), nil
 }
 
 // Decode reads a structured-mode CloudEvents JSON event of this catalogue.

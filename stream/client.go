@@ -11,9 +11,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/r3labs/sse/v2"
 	"go.uber.org/zap"
-	"gopkg.in/cenkalti/backoff.v1"
 
 	"github.com/tlbridge/tlbridge/internal/buildinfo"
 	"github.com/tlbridge/tlbridge/internal/dialguard"
@@ -166,22 +164,15 @@ func (c *Client) attempt(ctx context.Context, handle func(Update), failed int, l
 
 	var res attemptResult
 	var connectedAt time.Time
-	sc := sse.NewClient(c.cfg.URL, sse.ClientMaxBufferSize(c.cfg.MaxEventSize))
-	sc.Connection = c.httpClient(wd)
-	sc.Headers["User-Agent"] = buildinfo.UserAgent()
-	sc.ReconnectStrategy = backoff.WithContext(&backoff.StopBackOff{}, actx)
-	sc.ResponseValidator = func(_ *sse.Client, resp *http.Response) error {
-		if err := checkResponse(resp, c.cfg.Clock.Now()); err != nil {
-			resp.Body.Close()
-			var se *retry.StatusError
-			if errors.As(err, &se) {
-				res.retryAfter = se.RetryAfter
-				if permanent(se.Code) {
-					return backoff.Permanent(err)
-				}
-			}
-			return err
+	resp, err := c.request(actx, wd)
+	if err == nil {
+		err = checkResponse(resp, c.cfg.Clock.Now())
+		var se *retry.StatusError
+		if errors.As(err, &se) {
+			res.retryAfter = se.RetryAfter
 		}
+	}
+	if err == nil {
 		res.connected, connectedAt = true, c.cfg.Clock.Now()
 		if failed > 0 {
 			c.cfg.Logger.Info("stream connected after failures", zap.Int("failures", failed), zap.NamedError("last", lastErr))
@@ -189,23 +180,11 @@ func (c *Client) attempt(ctx context.Context, handle func(Update), failed int, l
 		if c.cfg.OnConnect != nil {
 			c.cfg.OnConnect()
 		}
-		return nil
+		err = c.read(resp.Body, wd, &res, handle)
 	}
-	err := sc.SubscribeRawWithContext(actx, func(ev *sse.Event) {
-		// Frames with only id: or retry: are protocol, not updates.
-		if len(ev.Event) == 0 && len(ev.Data) == 0 {
-			return
-		}
-		u := c.decode(ev)
-		res.updates++
-		if u.Kind == KindAssemblyFinished || u.Kind == KindAssemblyError {
-			res.terminal = true
-			wd.shorten(min(c.cfg.IdleTimeout, finishDrain))
-		}
-		wd.setBusy(true)
-		handle(u)
-		wd.setBusy(false)
-	})
+	if resp != nil {
+		resp.Body.Close()
+	}
 	res.err = classify(ctx, actx, err)
 	if res.connected {
 		res.lived = retry.Since(c.cfg.Clock, connectedAt)
@@ -216,9 +195,45 @@ func (c *Client) attempt(ctx context.Context, handle func(Update), failed int, l
 	return res
 }
 
-// classify names why a subscription ended. The library returns nil for a
-// clean close, for a cancel and for a parse-level EOF alike, so the
-// contexts are asked first.
+// request opens the stream. Nothing is read from it yet.
+func (c *Client) request(ctx context.Context, wd *watchdog) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.cfg.URL, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Cache-Control", "no-cache")
+	req.Header.Set("Connection", "keep-alive")
+	req.Header.Set("User-Agent", buildinfo.UserAgent())
+	return c.httpClient(wd).Do(req)
+}
+
+// read hands each update of the stream to handle, on this goroutine,
+// until the stream ends (nil) or fails.
+func (c *Client) read(body io.Reader, wd *watchdog, res *attemptResult, handle func(Update)) error {
+	r := newSSEReader(body, c.cfg.MaxEventSize)
+	for {
+		f, err := r.next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		u := c.decode(f)
+		res.updates++
+		if u.Kind == KindAssemblyFinished || u.Kind == KindAssemblyError {
+			res.terminal = true
+			wd.shorten(min(c.cfg.IdleTimeout, finishDrain))
+		}
+		wd.setBusy(true)
+		handle(u)
+		wd.setBusy(false)
+	}
+}
+
+// classify names why a subscription ended. A cancel shows as a failed
+// read or a clean end alike, so the contexts are asked first.
 func classify(ctx, actx context.Context, err error) error {
 	switch {
 	case ctx.Err() != nil:
@@ -231,10 +246,10 @@ func classify(ctx, actx context.Context, err error) error {
 	return err
 }
 
-// decode turns a library event into an Update, applying the delivery rule
-// for malformed payloads (see [Update.Err]).
-func (c *Client) decode(ev *sse.Event) Update {
-	u, err := ParseFrame(string(ev.Event), ev.Data)
+// decode turns a frame into an Update, applying the delivery rule for
+// malformed payloads (see [Update.Err]).
+func (c *Client) decode(f sseFrame) Update {
+	u, err := ParseFrame(string(f.event), f.data)
 	u.ReceivedAt = c.cfg.Clock.Now()
 	if err != nil {
 		c.cfg.Logger.Warn("malformed stream event", zap.String("name", u.Name), zap.Error(err))

@@ -35,9 +35,10 @@
 //   - Cancelling the context ends Run promptly, during backoff and during
 //     an open stream alike, with ctx.Err(); no goroutine outlives Run.
 //
-// The package is built on github.com/r3labs/sse/v2, whose own reconnect
-// loop is not used: each connection attempt gets a fresh library client
-// that never retries, so its known defects (a reconnect budget that
+// The package reads frames with github.com/r3labs/sse/v2's
+// EventStreamReader, driven from the goroutine that called Run. The
+// library's client is not used: its read loop would cost a goroutine and a
+// hand-off per stream, and its known defects (a reconnect budget that
 // expires after 15 minutes, backoff sleeps that ignore cancellation,
 // retries on every non-200 answer, Last-Event-ID echo, shared-state races)
 // cannot apply.

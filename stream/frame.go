@@ -107,42 +107,17 @@ func firstByte(data []byte) byte {
 	return 0
 }
 
+var errNotObject = fmt.Errorf("payload is not a JSON object")
+
+// decodeFile and decodeResult decode in one pass: json.Unmarshal would
+// validate the payload and find each nested value's extent before the
+// model's own decoder reads it again.
 func decodeFile(data []byte) (*transloadit.File, error) {
-	if firstByte(data) != '{' {
-		return nil, errNotObject
-	}
-	var f transloadit.File
-	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, err
-	}
-	return &f, nil
+	return transloadit.DecodeFile(data)
 }
 
-var (
-	errNotObject = fmt.Errorf("payload is not a JSON object")
-	errNotPair   = fmt.Errorf("payload is not a JSON array [step, result]")
-)
-
 func decodeResult(data []byte) (string, *transloadit.File, error) {
-	if firstByte(data) != '[' {
-		return "", nil, errNotPair
-	}
-	var pair []json.RawMessage
-	if err := json.Unmarshal(data, &pair); err != nil {
-		return "", nil, err
-	}
-	if len(pair) != 2 || firstByte(pair[0]) != '"' {
-		return "", nil, errNotPair
-	}
-	var step string
-	if err := json.Unmarshal(pair[0], &step); err != nil {
-		return "", nil, err
-	}
-	f, err := decodeFile(pair[1])
-	if err != nil {
-		return "", nil, err
-	}
-	return step, f, nil
+	return transloadit.DecodeResult(data)
 }
 
 func decodeProgress(data []byte) (*Progress, error) {
@@ -161,9 +136,8 @@ func decodeProgress(data []byte) (*Progress, error) {
 func decodeAssemblyError(data []byte) (*transloadit.Status, error) {
 	switch firstByte(data) {
 	case '{':
-		var s transloadit.Status
-		if err := json.Unmarshal(data, &s); err == nil {
-			return &s, nil
+		if s, err := transloadit.DecodeStatus(data); err == nil {
+			return s, nil
 		}
 	case '"':
 		var msg string

@@ -15,8 +15,8 @@ import (
 // keep-alives would be invisible at the event level. Time inside the
 // handler does not count; a slow consumer is not a dead server.
 //
-// Its timer runs on the Client's Clock in a goroutine of its own, which
-// stop ends and waits for.
+// Its timer is a callback on the Client's Clock, so a stream waiting for
+// its next byte costs no goroutine of its own.
 type watchdog struct {
 	clock retry.Clock
 	start time.Time
@@ -25,48 +25,43 @@ type watchdog struct {
 	busy  atomic.Bool  // the handler is running
 	fire  func()
 
-	rearm    chan struct{} // the limit was lowered; buffered, 1
-	quit     chan struct{} // closed by stop
-	done     chan struct{} // closed when run returns
-	stopOnce sync.Once
+	mu      sync.Mutex // guards timer and stopped; held while fire runs
+	timer   retry.Timer
+	stopped bool
 }
 
 func newWatchdog(clock retry.Clock, limit time.Duration, fire func()) *watchdog {
-	w := &watchdog{
-		clock: clock, start: clock.Now(), fire: fire,
-		rearm: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
-	}
+	w := &watchdog{clock: clock, start: clock.Now(), fire: fire}
 	w.limit.Store(int64(limit))
-	go w.run()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.armLocked(limit)
 	return w
 }
 
-// run waits out the idle limit, re-arming while there was activity or the
-// handler is busy, and fires once it passed in silence.
-func (w *watchdog) run() {
-	defer close(w.done)
-	wait := time.Duration(w.limit.Load())
-	for {
-		t := w.clock.NewTimer(wait)
-		select {
-		case <-w.quit:
-			t.Stop()
-			return
-		case <-w.rearm:
-			t.Stop()
-			wait = w.remaining()
-			continue
-		case <-t.C():
-		}
-		if w.busy.Load() {
-			wait = time.Duration(w.limit.Load())
-			continue
-		}
-		if wait = w.remaining(); wait <= 0 {
-			w.fire()
-			return
-		}
+// check runs when the timer is due: it re-arms while there was activity
+// or the handler is busy, and fires once the limit passed in silence.
+func (w *watchdog) check() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stopped {
+		return
 	}
+	wait := w.remaining()
+	if w.busy.Load() {
+		wait = time.Duration(w.limit.Load())
+	}
+	if wait > 0 {
+		w.armLocked(wait)
+		return
+	}
+	w.stopped = true
+	w.fire()
+}
+
+// armLocked sets the timer to check after d. w.mu must be held.
+func (w *watchdog) armLocked(d time.Duration) {
+	w.timer = w.clock.AfterFunc(d, w.check)
 }
 
 // touch records activity now.
@@ -87,9 +82,11 @@ func (w *watchdog) shorten(limit time.Duration) {
 		return
 	}
 	w.limit.Store(int64(limit))
-	select {
-	case w.rearm <- struct{}{}:
-	default: // a re-arm is pending already and will read the new limit
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.stopped {
+		w.timer.Stop()
+		w.armLocked(w.remaining())
 	}
 }
 
@@ -101,21 +98,23 @@ func (w *watchdog) remaining() time.Duration {
 
 // stop disarms the watchdog; fire is not called after stop returns.
 func (w *watchdog) stop() {
-	w.stopOnce.Do(func() { close(w.quit) })
-	<-w.done
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stopped = true
+	w.timer.Stop()
 }
 
 // watchedTransport reports response headers and every body byte to a
 // watchdog.
 type watchedTransport struct {
-	base http.RoundTripper // nil: http.DefaultTransport, read per request
+	base http.RoundTripper // nil: defaultTransport
 	wd   *watchdog
 }
 
 func (t *watchedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	base := t.base
 	if base == nil {
-		base = http.DefaultTransport
+		base = defaultTransport()
 	}
 	resp, err := base.RoundTrip(req)
 	if err != nil {

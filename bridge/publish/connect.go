@@ -44,6 +44,12 @@ type NATSConfig struct {
 	// ReconnectBufSize bounds what is buffered for the server while
 	// reconnecting; default 8 MiB.
 	ReconnectBufSize int
+	// NoReconnectBuffer makes a publish while reconnecting fail at once
+	// instead of being buffered (ReconnectBufSize is then ignored). The
+	// [JetStream] publisher needs it to keep several messages of a Key in
+	// flight: a buffered message would be sent after the reconnect, ahead
+	// of earlier ones lost with the connection.
+	NoReconnectBuffer bool
 	// DrainTimeout bounds Drain; default 30s.
 	DrainTimeout time.Duration
 }
@@ -77,7 +83,10 @@ func ConnectOptions(cfg NATSConfig, logger *zap.Logger) ([]nats.Option, error) {
 	if cfg.ReconnectWait > 0 {
 		opts = append(opts, nats.ReconnectWait(cfg.ReconnectWait))
 	}
-	if cfg.ReconnectBufSize > 0 {
+	switch {
+	case cfg.NoReconnectBuffer:
+		opts = append(opts, nats.ReconnectBufSize(-1))
+	case cfg.ReconnectBufSize > 0:
 		opts = append(opts, nats.ReconnectBufSize(cfg.ReconnectBufSize))
 	}
 	if cfg.DrainTimeout > 0 {

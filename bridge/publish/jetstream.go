@@ -10,8 +10,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
-
-	"github.com/tlbridge/tlbridge/internal/retry"
 )
 
 // JetStreamConfig configures a [JetStream]. Zero values mean the
@@ -19,6 +17,11 @@ import (
 type JetStreamConfig struct {
 	// MaxInFlight bounds unacknowledged messages across all Keys; default 256.
 	MaxInFlight int
+	// MaxInFlightPerKey bounds the unacknowledged messages of one Key
+	// (one Assembly); default 32. 1 waits for each ack before the next,
+	// which is what a connection with a reconnect buffer always gets (see
+	// [NATSConfig.NoReconnectBuffer]).
+	MaxInFlightPerKey int
 	// AckTimeout bounds the wait for one message's acknowledgement before it
 	// is sent again with the same ID; default 5s.
 	AckTimeout time.Duration
@@ -34,17 +37,23 @@ type JetStreamConfig struct {
 // Defaults shared by the NATS publishers.
 const (
 	defaultMaxInFlight = 256
-	defaultAckTimeout  = 5 * time.Second
-	defaultMinBackoff  = 100 * time.Millisecond
-	defaultMaxBackoff  = 5 * time.Second
+	// defaultMaxInFlightPerKey keeps a burst of one Assembly from taking
+	// every slot.
+	defaultMaxInFlightPerKey = 32
+	defaultAckTimeout        = 5 * time.Second
+	defaultMinBackoff        = 100 * time.Millisecond
+	defaultMaxBackoff        = 5 * time.Second
 )
 
 func (c *JetStreamConfig) setDefaults() error {
-	if c.MaxInFlight < 0 || c.AckTimeout < 0 || c.MinBackoff < 0 || c.MaxBackoff < 0 {
+	if c.MaxInFlight < 0 || c.MaxInFlightPerKey < 0 || c.AckTimeout < 0 || c.MinBackoff < 0 || c.MaxBackoff < 0 {
 		return fmt.Errorf("%w: JetStreamConfig has a negative limit", ErrInvalidNATSConfig)
 	}
 	if c.MaxInFlight == 0 {
 		c.MaxInFlight = defaultMaxInFlight
+	}
+	if c.MaxInFlightPerKey == 0 {
+		c.MaxInFlightPerKey = defaultMaxInFlightPerKey
 	}
 	if c.AckTimeout == 0 {
 		c.AckTimeout = defaultAckTimeout
@@ -78,9 +87,15 @@ func backoffDefaults(lo, hi time.Duration) (time.Duration, time.Duration) {
 // filling the client's reconnect buffer, so a caller's messages are held
 // in Publish and complete after the reconnect.
 //
-// Per [Message.Key] at most one message is unacknowledged at a time, so
-// per-Key order in the stream is publish order even across retries and
-// outages; different Keys are in flight concurrently, at most
+// Messages of one [Message.Key] are pipelined: up to
+// [JetStreamConfig.MaxInFlightPerKey] of them await their acks at once
+// (on a connection without a reconnect buffer; otherwise one),
+// sent in order on the one connection, so the stream stores them in
+// order. When one fails, the publisher waits for the others in flight,
+// then sends the unacknowledged tail again, in order and with the same
+// IDs, one message at a time until one is acknowledged (those stored
+// before come back as duplicates, so nothing is stored twice and no gap
+// is left). Different Keys are in flight concurrently, at most
 // [JetStreamConfig.MaxInFlight] messages in all. Create it with
 // [NewJetStream]; the caller must call Close.
 type JetStream struct {
@@ -114,6 +129,12 @@ func NewJetStream(nc *nats.Conn, cfg JetStreamConfig) (*JetStream, error) {
 	)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidNATSConfig, err)
+	}
+	if nc.Opts.ReconnectBufSize >= 0 {
+		// What the connection buffers while reconnecting goes out first
+		// after the reconnect, ahead of earlier messages lost with the old
+		// connection: only one message per Key may be on its way.
+		cfg.MaxInFlightPerKey = 1
 	}
 	return &JetStream{
 		nc:    nc,
@@ -150,99 +171,6 @@ func (p *JetStream) Publish(ctx context.Context, msgs ...Message) error {
 	return errors.Join(errs...)
 }
 
-// publishKey publishes one Key's messages in order, one acknowledged before
-// the next. It stops at the first message that fails for good.
-func (p *JetStream) publishKey(ctx context.Context, msgs []Message) error {
-	release, err := p.lanes.acquire(ctx, p.state.stop, msgs[0].Key)
-	if err != nil {
-		return err
-	}
-	for _, m := range msgs {
-		pending, err := p.publishOne(ctx, m)
-		if pending != nil {
-			// The caller stopped waiting but the message may still be
-			// stored: keep the Key and the slot until it is settled, so a
-			// later message for this Key cannot overtake it.
-			p.settleLater(pending, release)
-			return err
-		}
-		if err != nil {
-			release()
-			return err
-		}
-	}
-	release()
-	return nil
-}
-
-// publishOne sends m until it is acknowledged or fails for good. When ctx
-// ends or the publisher is closed while an attempt awaits its ack, it
-// returns that attempt (still holding a slot) with the error.
-func (p *JetStream) publishOne(ctx context.Context, m Message) (jetstream.PubAckFuture, error) {
-	nm := m.natsMsg()
-	bo := retry.Backoff{Min: p.cfg.MinBackoff, Max: p.cfg.MaxBackoff}
-	for attempt := 0; ; attempt++ {
-		if err := awaitConnected(ctx, p.state.stop, p.nc); err != nil {
-			return nil, publishErr(m, err)
-		}
-		if err := p.acquireSlot(ctx); err != nil {
-			return nil, publishErr(m, err)
-		}
-		paf, err := p.js.PublishMsgAsync(nm)
-		if err == nil {
-			var ack *jetstream.PubAck
-			var settled bool
-			ack, settled, err = p.awaitAck(ctx, paf)
-			if !settled {
-				return paf, publishErr(m, err)
-			}
-			if err == nil {
-				p.releaseSlot()
-				p.succeeded(m, ack)
-				return nil, nil
-			}
-		}
-		p.releaseSlot()
-		err, permanent := classifyPublishErr(err)
-		p.failed(m, err, !permanent)
-		if permanent {
-			return nil, publishErr(m, err)
-		}
-		if err := waitRetry(ctx, p.state.stop, bo.Delay(attempt)); err != nil {
-			return nil, publishErr(m, err)
-		}
-	}
-}
-
-// awaitAck returns the attempt's ack or error (settled), or, when ctx ends
-// or the publisher is closed first, that error with settled false.
-func (p *JetStream) awaitAck(ctx context.Context, paf jetstream.PubAckFuture) (ack *jetstream.PubAck, settled bool, err error) {
-	select {
-	case ack := <-paf.Ok():
-		return ack, true, nil
-	case err := <-paf.Err():
-		return nil, true, err
-	case <-ctx.Done():
-		return nil, false, ctx.Err()
-	case <-p.state.stop:
-		return nil, false, ErrPublisherClosed
-	}
-}
-
-// settleLater waits, in a goroutine Close waits for, until an abandoned
-// attempt is acknowledged, fails or times out, then frees its slot and Key.
-func (p *JetStream) settleLater(paf jetstream.PubAckFuture, releaseKey func()) {
-	p.state.calls.Go(func() {
-		defer releaseKey()
-		defer p.releaseSlot()
-		select {
-		case <-paf.Ok():
-		case <-paf.Err():
-		case <-p.state.stop:
-		}
-	})
-}
-
 func (p *JetStream) acquireSlot(ctx context.Context) error {
 	select {
 	case p.slots <- struct{}{}:
@@ -251,6 +179,18 @@ func (p *JetStream) acquireSlot(ctx context.Context) error {
 		return ctx.Err()
 	case <-p.state.stop:
 		return ErrPublisherClosed
+	}
+}
+
+// tryAcquireSlot takes a slot if one is free. A Key with messages
+// awaiting acks must not block on a slot: the slots it holds are freed
+// only when it reads those acks.
+func (p *JetStream) tryAcquireSlot() bool {
+	select {
+	case p.slots <- struct{}{}:
+		return true
+	default:
+		return false
 	}
 }
 

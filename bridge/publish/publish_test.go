@@ -124,6 +124,20 @@ func TestJetStreamPublisher(t *testing.T) {
 	})
 }
 
+// TestJetStreamPublisherPipelined runs the suite on a connection without
+// a reconnect buffer, where each Key has several messages in flight.
+func TestJetStreamPublisherPipelined(t *testing.T) {
+	publishtest.TestPublisher(t, func(t *testing.T) (publish.Publisher, publishtest.Features) {
+		b := newJetStreamBackend(t)
+		pc := connectUnbuffered(t, b.srv.ClientURL())
+		p, err := publish.NewJetStream(pc, testJetStreamConfig(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p, b.features(int(pc.MaxPayload()))
+	})
+}
+
 func TestCorePublisher(t *testing.T) {
 	publishtest.TestPublisher(t, func(t *testing.T) (publish.Publisher, publishtest.Features) {
 		_, url := publishtest.StartNATS(t)

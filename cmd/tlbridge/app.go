@@ -194,6 +194,10 @@ func (a *app) natsConfig(url string) publish.NATSConfig {
 	// Drain is waited for within the shutdown budget; this only makes the
 	// client give up no later than we do.
 	c.DrainTimeout = a.drainBudget()
+	// The JetStream publisher keeps several events of an Assembly in
+	// flight only on a connection that buffers nothing while reconnecting;
+	// it waits for the reconnect itself.
+	c.NoReconnectBuffer = a.cfg.Jetstream
 	return c
 }
 

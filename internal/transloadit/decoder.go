@@ -118,6 +118,20 @@ func (d *decoder) results(r *Results) bool {
 	return ok
 }
 
+// commonNames are member names upstream sends in nearly every file that
+// the model keeps in Extra: looking them up here spares a decode of one
+// file (an update-stream event) its own table and a copy of each name.
+var commonNames = func() map[string]string {
+	m := make(map[string]string)
+	for _, s := range []string{
+		"queue", "queue_time", "queueTime", "exec_time", "execTime", "cost", "user_meta", "as",
+		"is_temp_url", "import_url", "signed_url", "signed_ssl_url", "remote_path", "is_state_valid",
+	} {
+		m[s] = s
+	}
+	return m
+}()
+
 // name returns the value of a member's key.
 func (d *decoder) name(key []byte, escaped bool) (string, bool) {
 	s := key[1 : len(key)-1]
@@ -130,6 +144,9 @@ func (d *decoder) name(key []byte, escaped bool) (string, bool) {
 }
 
 func (d *decoder) intern(b []byte) string {
+	if s, ok := commonNames[string(b)]; ok {
+		return s
+	}
 	if s, ok := d.names[string(b)]; ok {
 		return s
 	}

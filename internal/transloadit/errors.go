@@ -46,6 +46,10 @@ func IsNotFoundCode(code string) bool {
 var (
 	// ErrMalformedStatus: a status body that is not a JSON object.
 	ErrMalformedStatus = errors.New("transloadit: malformed status")
+	// ErrMalformedFile: a file payload that is not a JSON object.
+	ErrMalformedFile = errors.New("transloadit: malformed file")
+	// ErrMalformedResult: a result payload that is not a [step, file] pair.
+	ErrMalformedResult = errors.New("transloadit: malformed result")
 	// ErrInvalidAssemblyID: not 32 lower-case hex characters.
 	ErrInvalidAssemblyID = errors.New("transloadit: invalid assembly id")
 	// ErrURLNotAllowed: a URL outside the allow list, or of a refused scheme.

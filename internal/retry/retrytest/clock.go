@@ -66,13 +66,35 @@ func (c *Clock) Advance(d time.Duration) {
 		case t.stopped || t.fired:
 		case !t.at.After(c.now):
 			t.fired = true
-			t.c <- c.now
+			if t.f != nil {
+				go t.f()
+			} else {
+				t.c <- c.now
+			}
 		default:
 			live = append(live, t)
 		}
 	}
 	clear(c.timers[len(live):])
 	c.timers = live
+}
+
+// AfterFunc implements retry.Clock: f runs in its own goroutine once
+// Advance reaches d (at once if d <= 0). The timer counts as pending
+// until then.
+func (c *Clock) AfterFunc(d time.Duration, f func()) retry.Timer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := &timer{at: c.now.Add(d), clock: c, f: f}
+	if d <= 0 {
+		t.fired = true
+		go f()
+	} else {
+		c.timers = append(c.timers, t)
+	}
+	close(c.created)
+	c.created = make(chan struct{})
+	return t
 }
 
 // Pending counts the armed timers due no later than d from now.
@@ -128,7 +150,8 @@ func (c *Clock) WaitTimers(ctx context.Context, n int, d time.Duration) error {
 }
 
 type timer struct {
-	c       chan time.Time
+	c       chan time.Time // nil for AfterFunc
+	f       func()         // set by AfterFunc
 	at      time.Time
 	clock   *Clock
 	stopped bool // guarded by clock.mu

@@ -62,3 +62,29 @@ func TestWaitTimers(t *testing.T) {
 		t.Error("WaitTimers for a timer never armed = nil; want the ctx error")
 	}
 }
+
+func TestClockAfterFunc(t *testing.T) {
+	c := retrytest.NewClock()
+	fired := make(chan string, 3)
+	c.AfterFunc(time.Second, func() { fired <- "soon" })
+	stopped := c.AfterFunc(time.Second, func() { fired <- "stopped" })
+	c.AfterFunc(0, func() { fired <- "now" })
+	if got := <-fired; got != "now" {
+		t.Fatalf("first callback = %q; want the one due at once", got)
+	}
+	if !stopped.Stop() {
+		t.Error("Stop of a pending callback = false; want true")
+	}
+	if n := c.Pending(time.Second); n != 1 {
+		t.Errorf("Pending(1s) = %d; want 1", n)
+	}
+	c.Advance(time.Second)
+	if got := <-fired; got != "soon" {
+		t.Fatalf("callback after Advance = %q; want soon", got)
+	}
+	select {
+	case got := <-fired:
+		t.Errorf("callback %q ran; want none", got)
+	case <-time.After(20 * time.Millisecond):
+	}
+}

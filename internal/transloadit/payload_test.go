@@ -1,0 +1,83 @@
+package transloadit
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+)
+
+func TestDecodeResult(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		in       string
+		wantStep string
+		wantID   string
+		wantErr  bool
+	}{
+		{"pair", `["thumb",{"id":"r1","cost":5}]`, "thumb", "r1", false},
+		{"spaces", " [ \"thumb\" ,\n{\"id\":\"r1\"} ] ", "thumb", "r1", false},
+		{"escaped step", `["th\u0075mb",{"id":"r1"}]`, "thumb", "r1", false},
+		{"odd file", `["s",{"id":"r1","ID":"x"}]`, "s", "r1", false},
+		{"object", `{"id":"r1"}`, "", "", true},
+		{"one element", `["thumb"]`, "", "", true},
+		{"three elements", `["thumb",{},{}]`, "", "", true},
+		{"step not a string", `[1,{"id":"r1"}]`, "", "", true},
+		{"file null", `["thumb",null]`, "", "", true},
+		{"trailing data", `["thumb",{}] x`, "", "", true},
+		{"not json", `[thumb`, "", "", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			step, f, err := DecodeResult([]byte(tt.in))
+			if tt.wantErr {
+				if !errors.Is(err, ErrMalformedResult) || f != nil {
+					t.Fatalf("DecodeResult(%q) = %v, %v; want ErrMalformedResult", tt.in, f, err)
+				}
+				return
+			}
+			if err != nil || step != tt.wantStep || f.ID != tt.wantID {
+				t.Fatalf("DecodeResult(%q) = %q, %+v, %v; want %q, id %q", tt.in, step, f, err, tt.wantStep, tt.wantID)
+			}
+		})
+	}
+}
+
+func TestDecodeFile(t *testing.T) {
+	for _, in := range []string{`null`, `[]`, `{"size":"big"}`, `{"id":"u1"`, ``} {
+		if f, err := DecodeFile([]byte(in)); !errors.Is(err, ErrMalformedFile) || f != nil {
+			t.Errorf("DecodeFile(%q) = %v, %v; want ErrMalformedFile", in, f, err)
+		}
+	}
+	f, err := DecodeFile([]byte(` {"id":"u1","user_meta":{"k": "v"}} `))
+	if err != nil || f.ID != "u1" || string(f.Extra["user_meta"]) != `{"k":"v"}` {
+		t.Errorf("DecodeFile = %+v, %v; want id u1 with user_meta compacted", f, err)
+	}
+}
+
+// FuzzDecodeResultMatchesSlowPath holds the one-pass result decoder to the
+// encoding/json path: whatever it accepts, the slow path accepts with the
+// same value.
+func FuzzDecodeResultMatchesSlowPath(f *testing.F) {
+	for _, s := range []string{
+		`["thumb",{"id":"r1","cost":5,"meta":{"w":1}}]`,
+		`["s",{"id":"a","is_tus_file":false,"tus_upload_url":null,"meta":null}]`,
+		` [ "s" , { } ] `,
+		`["s",{"id":"r1"},{}]`,
+		`["s\u00e9",{}]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var fast File
+		step, ok := newDecoder(data).result(&fast)
+		if !ok {
+			return
+		}
+		slowStep, slow, err := decodeResultSlow(data)
+		if err != nil {
+			t.Fatalf("one-pass decoder accepted %q, which encoding/json refuses: %v", data, err)
+		}
+		if step != slowStep || !reflect.DeepEqual(&fast, slow) {
+			t.Fatalf("one-pass and slow path differ on %q:\nfast %q %+v\nslow %q %+v", data, step, fast, slowStep, slow)
+		}
+	})
+}

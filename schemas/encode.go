@@ -1,0 +1,288 @@
+package schemas
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// The encoder writes an event in one pass, appending to one buffer.
+// encoding/json would compact and validate the output of every
+// MarshalJSON and RawMessage again at each level of nesting, so a file's
+// bytes were scanned three or four times. The output is byte for byte
+// what encoding/json gives without HTML escaping (a test holds the two
+// to that); payloads of types not written here still go through it.
+
+var errUnsupportedFloat = errors.New("unsupported float value")
+
+// appendData appends the JSON of a payload. The types of the events an
+// Assembly sends many of are written here; the others, one or two per
+// Assembly, go through encoding/json.
+func appendData(b []byte, data any) ([]byte, error) {
+	switch d := data.(type) {
+	case *StepResult:
+		if d != nil {
+			return d.appendJSON(b)
+		}
+	case *UploadFinished:
+		if d != nil {
+			return d.appendJSON(b)
+		}
+	case *ExecutionProgress:
+		if d != nil {
+			return d.appendJSON(b)
+		}
+	case *UploadProgress:
+		if d != nil {
+			return d.appendJSON(b)
+		}
+	}
+	raw, err := marshalNoEscape(data)
+	return append(b, raw...), err
+}
+
+func (d *StepResult) appendJSON(b []byte) ([]byte, error) {
+	b, err := appendBase(b, &d.Base)
+	if err != nil {
+		return b, err
+	}
+	b = appendString(append(b, `,"step":`...), d.Step)
+	b, err = d.Result.appendJSON(append(b, `,"result":`...))
+	return append(b, '}'), err
+}
+
+func (d *UploadFinished) appendJSON(b []byte) ([]byte, error) {
+	b, err := appendBase(b, &d.Base)
+	if err != nil {
+		return b, err
+	}
+	b, err = d.Upload.appendJSON(append(b, `,"upload":`...))
+	return append(b, '}'), err
+}
+
+func (d *UploadProgress) appendJSON(b []byte) ([]byte, error) {
+	b, err := appendBase(b, &d.Base)
+	b = strconv.AppendInt(append(b, `,"bytes_received":`...), d.BytesReceived, 10)
+	if d.BytesExpected != nil {
+		b = strconv.AppendInt(append(b, `,"bytes_expected":`...), *d.BytesExpected, 10)
+	}
+	return append(b, '}'), err
+}
+
+func (d *ExecutionProgress) appendJSON(b []byte) ([]byte, error) {
+	b, err := appendBase(b, &d.Base)
+	if err != nil {
+		return b, err
+	}
+	b, err = appendFloat(append(b, `,"progress_combined":`...), d.ProgressCombined)
+	if err != nil {
+		return b, err
+	}
+	if len(d.PerFile) > 0 {
+		b = append(b, `,"progress_per_original_file":[`...)
+		for i, p := range d.PerFile {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(append(b, `{"original_id":`...), p.OriginalID)
+			if b, err = appendFloat(append(b, `,"progress":`...), p.Progress); err != nil {
+				return b, err
+			}
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}'), nil
+}
+
+// appendBase appends an opening brace and Base's members.
+func appendBase(b []byte, base *Base) ([]byte, error) {
+	b = appendString(append(b, `{"assembly_id":`...), base.AssemblyID)
+	b = appendString(append(b, `,"state":`...), base.State)
+	b = appendString(append(b, `,"source":`...), base.Source)
+	b, err := appendTime(append(b, `,"observed_at":`...), base.ObservedAt)
+	if base.ParentID != "" {
+		b = appendString(append(b, `,"parent_id":`...), base.ParentID)
+	}
+	if base.Truncated {
+		b = append(b, `,"truncated":true`...)
+	}
+	return b, err
+}
+
+// appendTime appends t as time.Time.MarshalJSON does, and fails where it
+// fails (a year outside 0–9999).
+func appendTime(b []byte, t time.Time) ([]byte, error) {
+	b, err := t.AppendText(append(b, '"'))
+	return append(b, '"'), err
+}
+
+// appendJSON appends the file as MarshalJSON encodes it: the typed
+// members in declaration order, unless Extra has the same key, then the
+// Extra members sorted by key.
+func (f *File) appendJSON(b []byte) ([]byte, error) {
+	b = append(b, '{')
+	start := len(b)
+	shadow := func(key string) bool {
+		_, ok := f.Extra[key]
+		return ok
+	}
+	b = appendStringMember(b, start, "id", f.ID, shadow)
+	b = appendStringMember(b, start, "name", f.Name, shadow)
+	b = appendStringMember(b, start, "basename", f.Basename, shadow)
+	b = appendStringMember(b, start, "ext", f.Ext, shadow)
+	if f.Size != 0 && !shadow("size") {
+		b = strconv.AppendInt(appendKey(b, start, "size"), f.Size, 10)
+	}
+	b = appendStringMember(b, start, "mime", f.Mime, shadow)
+	b = appendStringMember(b, start, "type", f.Type, shadow)
+	b = appendStringMember(b, start, "field", f.Field, shadow)
+	b = appendStringMember(b, start, "md5hash", f.MD5Hash, shadow)
+	b = appendStringMember(b, start, "original_id", f.OriginalID, shadow)
+	b = appendStringMember(b, start, "original_basename", f.OriginalBasename, shadow)
+	b = appendStringMember(b, start, "original_name", f.OriginalName, shadow)
+	b = appendStringMember(b, start, "original_path", f.OriginalPath, shadow)
+	b = appendStringMember(b, start, "original_md5hash", f.OriginalMD5Hash, shadow)
+	if f.FromBatchImport && !shadow("from_batch_import") {
+		b = append(appendKey(b, start, "from_batch_import"), "true"...)
+	}
+	if f.IsTusFile && !shadow("is_tus_file") {
+		b = append(appendKey(b, start, "is_tus_file"), "true"...)
+	}
+	b = appendStringMember(b, start, "tus_upload_url", f.TusUploadURL, shadow)
+	b = appendStringMember(b, start, "url", f.URL, shadow)
+	b = appendStringMember(b, start, "ssl_url", f.SSLURL, shadow)
+	var err error
+	if len(f.Meta) > 0 && !shadow("meta") {
+		if b, err = appendRaw(appendKey(b, start, "meta"), f.Meta); err != nil {
+			return b, err
+		}
+	}
+	if len(f.Extra) == 0 {
+		return append(b, '}'), nil
+	}
+	keys := make([]string, 0, len(f.Extra))
+	for k := range f.Extra {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if len(b) > start {
+			b = append(b, ',')
+		}
+		b = append(appendString(b, k), ':')
+		v := f.Extra[k]
+		if len(v) == 0 {
+			v = json.RawMessage("null")
+		}
+		if b, err = appendRaw(b, v); err != nil {
+			return b, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// appendKey appends a member's key, after a comma unless it is the first
+// member of the object that starts at start.
+func appendKey(b []byte, start int, key string) []byte {
+	if len(b) > start {
+		b = append(b, ',')
+	}
+	b = append(append(b, '"'), key...)
+	return append(b, '"', ':')
+}
+
+func appendStringMember(b []byte, start int, key, v string, shadow func(string) bool) []byte {
+	if v == "" || shadow(key) {
+		return b
+	}
+	return appendString(appendKey(b, start, key), v)
+}
+
+// appendRaw appends a JSON value compacted, and fails on one that is not
+// valid, as encoding/json does with a RawMessage.
+func appendRaw(b []byte, raw []byte) ([]byte, error) {
+	buf := bytes.NewBuffer(b)
+	err := json.Compact(buf, raw)
+	return buf.Bytes(), err
+}
+
+// appendFloat appends f as encoding/json does: like ES6, with exponents
+// only for very small or large values, and an error for NaN and ±Inf.
+func appendFloat(b []byte, f float64) ([]byte, error) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return b, errUnsupportedFloat
+	}
+	abs := math.Abs(f)
+	fmt := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		fmt = 'e'
+	}
+	b = strconv.AppendFloat(b, f, fmt, -1, 64)
+	if fmt == 'e' {
+		// e-09 becomes e-9
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s quoted as encoding/json does without HTML
+// escaping: invalid UTF-8 becomes U+FFFD, and U+2028 and U+2029 are
+// escaped.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(append(b, s[start:i]...), `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

@@ -1,0 +1,71 @@
+package stream
+
+import (
+	"bytes"
+	"io"
+
+	"github.com/r3labs/sse/v2"
+)
+
+// sseReader reads SSE frames on the caller's goroutine. The library's
+// client would start a read loop of its own per connection and hand each
+// event over a channel: a goroutine and a hand-off per watch for nothing.
+type sseReader struct {
+	r *sse.EventStreamReader
+}
+
+func newSSEReader(body io.Reader, maxEventSize int) *sseReader {
+	return &sseReader{r: sse.NewEventStreamReader(body, maxEventSize)}
+}
+
+// next returns the next frame with content, or io.EOF at the end of the
+// stream.
+func (s *sseReader) next() (sseFrame, error) {
+	for {
+		raw, err := s.r.ReadEvent()
+		if err != nil {
+			return sseFrame{}, err
+		}
+		if f := parseSSE(raw); len(f.event) > 0 || len(f.data) > 0 {
+			return f, nil
+		}
+	}
+}
+
+// sseFrame is one frame's event name and data; data is its own copy.
+type sseFrame struct {
+	event, data []byte
+}
+
+var (
+	fieldData  = []byte("data:")
+	fieldEvent = []byte("event:")
+)
+
+// parseSSE reads a frame's lines as the library does: "data:" lines are
+// joined by "\n", a bare "data" line adds an empty one, one space after
+// the colon is dropped, and id:, retry: and comment lines are protocol,
+// not content. A frame without an event name or data has no content.
+func parseSSE(msg []byte) sseFrame {
+	var f sseFrame
+	for _, line := range bytes.FieldsFunc(msg, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		switch {
+		case bytes.HasPrefix(line, fieldData):
+			f.data = append(append(f.data, fieldValue(line, len(fieldData))...), '\n')
+		case string(line) == "data":
+			f.data = append(f.data, '\n')
+		case bytes.HasPrefix(line, fieldEvent):
+			f.event = append([]byte{}, fieldValue(line, len(fieldEvent))...)
+		}
+	}
+	f.data = bytes.TrimSuffix(f.data, []byte("\n"))
+	return f
+}
+
+func fieldValue(line []byte, name int) []byte {
+	v := line[name:]
+	if len(v) > 0 && v[0] == ' ' {
+		v = v[1:]
+	}
+	return v
+}

@@ -1,0 +1,29 @@
+package stream
+
+import "testing"
+
+func TestParseSSE(t *testing.T) {
+	for _, tt := range []struct {
+		name, in    string
+		event, data string
+		content     bool
+	}{
+		{"event and data", "event: assembly_result_finished\ndata: [1]", "assembly_result_finished", "[1]", true},
+		{"message", "data: assembly_finished", "", "assembly_finished", true},
+		{"lines joined", "data: a\r\ndata:b\rdata:  c", "", "a\nb\n c", true},
+		{"bare data line", "data\ndata: x", "", "\nx", true},
+		{"only empty data", "data:", "", "", false},
+		{"two empty data lines", "data:\ndata:", "", "\n", true},
+		{"protocol only", "id: 2b7b\nretry: 3000\n: comment", "", "", false},
+		{"empty event name", "event:", "", "", false},
+		{"garbage ignored", "foo: bar\ndata: x", "", "x", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := parseSSE([]byte(tt.in))
+			content := len(f.event) > 0 || len(f.data) > 0
+			if string(f.event) != tt.event || string(f.data) != tt.data || content != tt.content {
+				t.Errorf("parseSSE(%q) = %q, %q (content %v); want %q, %q (%v)", tt.in, f.event, f.data, content, tt.event, tt.data, tt.content)
+			}
+		})
+	}
+}
