@@ -272,6 +272,20 @@ func TestDurableCancel(t *testing.T) {
 	if owner == rs[0] {
 		other = rs[1]
 	}
+	// The shared record names the owner once its worker has written it.
+	for {
+		info, found, err := other.m.Lookup(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if found && info.Owner == owner.name {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the shared record never named %s as the owner", owner.name)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	api := httptest.NewServer(bridge.NewHTTPHandler(other.m, bridge.HTTPConfig{Insecure: true}))
 	defer api.Close()
 	var info bridge.WatchInfo
