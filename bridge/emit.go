@@ -171,7 +171,26 @@ func (r *watchRun) flush() {
 	}
 	r.env.metrics.lagged(r.now().Sub(held[0].observed))
 	if l := r.w.lease; l != nil && !r.pubFailed {
-		l.save(r.pubCtx, r.w)
+		if wait := l.saveSoon(r.pubCtx, r.w, r.now()); wait > 0 && r.checkpointDue == nil {
+			r.checkpointDue = r.env.clock.NewTimer(wait)
+		}
+	}
+}
+
+// checkpointDueC is the channel of the put-off checkpoint's timer, nil
+// (never ready) when none is pending.
+func (r *watchRun) checkpointDueC() <-chan time.Time {
+	if r.checkpointDue == nil {
+		return nil
+	}
+	return r.checkpointDue.C()
+}
+
+// writeCheckpoint writes the checkpoint flush put off.
+func (r *watchRun) writeCheckpoint() {
+	r.checkpointDue = nil
+	if l := r.w.lease; l != nil && !r.pubFailed {
+		l.saveIfDirty(r.pubCtx, r.w)
 	}
 }
 

@@ -28,7 +28,20 @@ type lease struct {
 
 	stopBeat context.CancelFunc
 	beats    sync.WaitGroup
+
+	// lastSave and dirty pace the checkpoint writes; only the worker's
+	// goroutine touches them.
+	lastSave time.Time
+	dirty    bool // events went out since the last write
 }
+
+// checkpointEvery paces checkpoint writes: at most one a second per
+// watch, so a busy Assembly does not write one per event. What the
+// pacing leaves out on a crash is at most a second of events, published
+// again with their stable IDs by the next owner, which takes over after
+// AckWait: well inside the duplicate window, which drops them. A watch
+// handed back on shutdown writes its checkpoint first.
+const checkpointEvery = time.Second
 
 // ownerCheckEvery is how many heartbeats pass between two checks that the
 // watch is still this replica's, unless a heartbeat failed: about twice
@@ -108,10 +121,30 @@ func (l *lease) begin(ctx context.Context, w *worker) (Outcome, bool) {
 	return "", false
 }
 
+// saveSoon records what w published, now or, when the last write is
+// under checkpointEvery old, later: it returns how long until the write
+// is due (0 when it was written).
+func (l *lease) saveSoon(ctx context.Context, w *worker, now time.Time) time.Duration {
+	if wait := checkpointEvery - now.Sub(l.lastSave); wait > 0 {
+		l.dirty = true
+		return wait
+	}
+	l.save(ctx, w)
+	return 0
+}
+
+// saveIfDirty writes the checkpoint that saveSoon put off, if any.
+func (l *lease) saveIfDirty(ctx context.Context, w *worker) {
+	if l.dirty {
+		l.save(ctx, w)
+	}
+}
+
 // save records what w published so far. It runs after the events are
 // acknowledged; a failed write is logged: the next one covers it, and a
 // takeover before then repeats events with their stable IDs.
 func (l *lease) save(ctx context.Context, w *worker) {
+	l.lastSave, l.dirty = w.env.clock.Now(), false
 	if l.lost.Load() {
 		return // the record is the new owner's
 	}
@@ -137,6 +170,8 @@ func (l *lease) end(ctx context.Context, w *worker, outcome Outcome, shuttingDow
 		return
 	case l.skip:
 	case outcome == OutcomeStopped:
+		// The next owner starts from what went out here.
+		l.saveIfDirty(ctx, w)
 		delay := time.Second // a failure here may well fail again at once
 		if shuttingDown {
 			delay = 0

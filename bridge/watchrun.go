@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/tlbridge/tlbridge/internal/retry"
 	"github.com/tlbridge/tlbridge/poller"
 	"github.com/tlbridge/tlbridge/schemas"
 )
@@ -40,6 +41,9 @@ type watchRun struct {
 	holding      bool        // publish adds to held; applyQueued sends the batch
 	held         []heldEvent // encoded events not yet handed to the publisher
 	ahead        *readAhead  // of the stream, if any
+	// checkpointDue fires when a put-off checkpoint is due; nil when
+	// none is pending.
+	checkpointDue retry.Timer
 }
 
 // loop is the worker's select loop, one case per source of news.
@@ -53,10 +57,17 @@ func (r *watchRun) loop(ctx context.Context, ttl <-chan time.Time, events <-chan
 		poll = clock.NewTimer(r.pollEvery())
 	}
 	defer r.setStreaming(false)
+	defer func() {
+		if r.checkpointDue != nil {
+			r.checkpointDue.Stop()
+		}
+	}()
 	for {
 		select {
 		case <-ctx.Done():
 			return OutcomeStopped
+		case <-r.checkpointDueC():
+			r.writeCheckpoint()
 		case <-ttl:
 			return r.giveUpExpired("watch TTL reached")
 		case ev := <-events:
