@@ -177,15 +177,6 @@ func (r *watchRun) flush() {
 	}
 }
 
-// checkpointDueC is the channel of the put-off checkpoint's timer, nil
-// (never ready) when none is pending.
-func (r *watchRun) checkpointDueC() <-chan time.Time {
-	if r.checkpointDue == nil {
-		return nil
-	}
-	return r.checkpointDue.C()
-}
-
 // writeCheckpoint writes the checkpoint flush put off.
 func (r *watchRun) writeCheckpoint() {
 	r.checkpointDue = nil

@@ -44,6 +44,9 @@ type watchRun struct {
 	// checkpointDue fires when a put-off checkpoint is due; nil when
 	// none is pending.
 	checkpointDue retry.Timer
+	// progressDue fires when the normalizer's held progress reading may
+	// go out; nil when none is held.
+	progressDue retry.Timer
 }
 
 // loop is the worker's select loop, one case per source of news.
@@ -58,16 +61,23 @@ func (r *watchRun) loop(ctx context.Context, ttl <-chan time.Time, events <-chan
 	}
 	defer r.setStreaming(false)
 	defer func() {
-		if r.checkpointDue != nil {
-			r.checkpointDue.Stop()
+		for _, t := range []retry.Timer{r.checkpointDue, r.progressDue} {
+			if t != nil {
+				t.Stop()
+			}
 		}
 	}()
+	r.armProgress()
 	for {
 		select {
 		case <-ctx.Done():
 			return OutcomeStopped
-		case <-r.checkpointDueC():
+		case <-timerC(r.checkpointDue):
 			r.writeCheckpoint()
+		case <-timerC(r.progressDue):
+			r.progressDue = nil
+			now := r.now()
+			r.publish(r.w.norm.FlushProgress(now), now)
 		case <-ttl:
 			return r.giveUpExpired("watch TTL reached")
 		case ev := <-events:
@@ -91,7 +101,26 @@ func (r *watchRun) loop(ctx context.Context, ttl <-chan time.Time, events <-chan
 		if r.pubFailed {
 			return OutcomeStopped
 		}
+		r.armProgress()
 	}
+}
+
+// armProgress sets the timer of a held progress reading, if there is one
+// and no timer yet.
+func (r *watchRun) armProgress() {
+	due, ok := r.w.norm.ProgressDue()
+	if !ok || r.progressDue != nil {
+		return
+	}
+	r.progressDue = r.env.clock.NewTimer(max(0, due.Sub(r.now())))
+}
+
+// timerC is t's channel, or nil (never ready) without a timer.
+func timerC(t retry.Timer) <-chan time.Time {
+	if t == nil {
+		return nil
+	}
+	return t.C()
 }
 
 // pollEvery is the poll period: short while the first status is still

@@ -2,7 +2,6 @@ package normalize
 
 import (
 	"encoding/json"
-	"strconv"
 
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/schemas"
@@ -101,31 +100,30 @@ func (n *Normalizer) markProgress(b *batch) {
 // Bytes that the uploads already announced account for say nothing new:
 // that progress would come after its upload.finished.
 func (n *Normalizer) uploadProgress(b *batch, st *transloadit.Status) {
-	if n.state != transloadit.StateUploading || n.executionOpen() ||
-		st.BytesReceived <= max(n.bytesSent, n.bytesFinished) || !n.progressDue(b) {
-		return
-	}
-	n.bytesSent = st.BytesReceived
-	n.markProgress(b)
 	d := &schemas.UploadProgress{BytesReceived: st.BytesReceived}
 	if st.BytesExpected != nil {
 		v := *st.BytesExpected
 		d.BytesExpected = &v
 	}
-	b.emit(schemas.TypeUploadProgress, "upload.progress/"+strconv.FormatInt(st.BytesReceived, 10), "", d)
+	n.offerProgress(b, progressValue{upload: d})
+}
+
+// uploadProgressFresh reports whether bytes received still say something
+// new at this moment of the lifecycle.
+func (n *Normalizer) uploadProgressFresh(received int64) bool {
+	return n.state == transloadit.StateUploading && !n.executionOpen() &&
+		received > max(n.bytesSent, n.bytesFinished)
 }
 
 func (n *Normalizer) executionProgress(b *batch, p *stream.Progress) {
-	if p.Combined == nil || *p.Combined <= n.combinedSent || !n.progressDue(b) {
+	if p.Combined == nil {
 		return
 	}
-	n.combinedSent = *p.Combined
-	n.markProgress(b)
 	d := &schemas.ExecutionProgress{ProgressCombined: *p.Combined}
 	for _, f := range p.PerFile {
 		d.PerFile = append(d.PerFile, schemas.FileProgress{OriginalID: f.OriginalID, Progress: f.Progress})
 	}
-	b.emit(schemas.TypeExecutionProgress, "progress/"+strconv.FormatFloat(*p.Combined, 'f', -1, 64), "", d)
+	n.offerProgress(b, progressValue{exec: d})
 }
 
 // terminal emits the Assembly's outcome and closes the event stream.

@@ -107,9 +107,12 @@ type UpdateObservation struct {
 //     watch.expired / watch.failed from GiveUp) is emitted once and is
 //     the last event: after it Observe and GiveUp return nothing.
 //   - Progress events (upload.progress, execution.progress) are coalesced:
-//     at most one per progressInterval of observation time, only when
-//     the value grew past the last one emitted, and never after the
-//     terminal event.
+//     at most one per progressInterval, only when the value grew past the
+//     last one emitted, and never after the terminal event. A reading
+//     inside the window is held, the latest replacing the older, and
+//     [Normalizer.FlushProgress] emits it when the window closes (the
+//     worker calls it at [Normalizer.ProgressDue]), so no reading is lost
+//     to the timing of its arrival.
 //   - Event IDs are the idempotency keys of the catalogue and depend only
 //     on the observations, so replaying the same observations (after a
 //     restart) yields the same IDs, and JetStream drops the duplicates.
@@ -149,6 +152,7 @@ type Normalizer struct {
 
 	progressSent  bool
 	progressAt    time.Time
+	held          *heldProgress // the latest reading inside the window
 	bytesSent     int64
 	bytesFinished int64 // sizes of the uploads announced
 	metaMissing   bool  // an upload was announced without meta

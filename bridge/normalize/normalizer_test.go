@@ -1176,3 +1176,47 @@ func TestNormalizeLongStepBoundsTheID(t *testing.T) {
 	}
 	t.Fatal("no step.result")
 }
+
+// The latest progress reading inside a window is held, not dropped: when
+// the window closes it is published with the time it was observed, unless
+// its moment passed meanwhile.
+func TestNormalizeProgressLatestIsKept(t *testing.T) {
+	n := newTestNormalizer()
+	evs := normObserve(t, n,
+		normSSE(0, sseMessage(stream.KindUploadingFinished, stream.MsgUploadingFinished)),
+		normSSE(100, sseProgress(10)), // emitted
+		normSSE(300, sseProgress(20)), // held
+		normSSE(600, sseProgress(30)), // held, replacing 20
+	)
+	normWantKeys(t, evs, "uploading", "executing", "progress/10")
+	due, ok := n.ProgressDue()
+	if !ok || !due.Equal(normAt(1100)) {
+		t.Fatalf("ProgressDue() = %v, %v; want %v", due, ok, normAt(1100))
+	}
+	if got := n.FlushProgress(normAt(1000)); got != nil {
+		t.Errorf("FlushProgress inside the window = %q; want nothing yet", normKeys(got))
+	}
+	got := n.FlushProgress(normAt(1100))
+	normWantKeys(t, got, "progress/30")
+	if at := got[0].Base().ObservedAt; !at.Equal(normAt(600)) {
+		t.Errorf("held progress observed_at = %v; want when it was read, %v", at, normAt(600))
+	}
+	if _, ok := n.ProgressDue(); ok {
+		t.Error("a reading is still held after the flush")
+	}
+	// The next window opens at the flush: a reading 0.5 s later is held.
+	normWantKeys(t, normObserve(t, n, normSSE(1600, sseProgress(40))))
+
+	// A held upload reading whose moment passed is dropped.
+	up := newTestNormalizer()
+	st := func(bytes int64) *transloadit.Status {
+		s := normStatus(transloadit.StateUploading, nil)
+		s.BytesReceived = bytes
+		return s
+	}
+	normObserve(t, up, normPoll(0, st(10)), normPoll(300, st(20)))
+	normObserve(t, up, normSSE(400, sseMessage(stream.KindUploadingFinished, stream.MsgUploadingFinished)))
+	if got := up.FlushProgress(normAt(2000)); got != nil {
+		t.Errorf("upload progress flushed after executing: %q", normKeys(got))
+	}
+}
