@@ -90,3 +90,22 @@ func startApp(t *testing.T, opts appOptions) *app {
 	t.Cleanup(func() { _ = a.Shutdown() })
 	return a
 }
+
+// An API opened without a token says so at start, once, as a warning.
+func TestInsecureAPIWarnsAtStart(t *testing.T) {
+	sim := newSim(t)
+	simEnv(t, sim)
+	t.Setenv("TLBRIDGE_EMBEDDED_NATS_ADDR", "127.0.0.1:0")
+	t.Setenv("TLBRIDGE_HTTP_INSECURE", "true")
+	sb := startServe(t)
+	log := sb.stderr.String()
+	var warned int
+	for _, line := range strings.Split(log, "\n") {
+		if strings.Contains(line, "/v1/watches API is open to anyone") && strings.Contains(line, `"level":"warn"`) {
+			warned++
+		}
+	}
+	if warned != 1 {
+		t.Errorf("start-up log has %d warnings of the open API; want 1:\n%s", warned, log)
+	}
+}
