@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tlbridge/tlbridge/bridge/publish"
+	"github.com/tlbridge/tlbridge/internal/retry"
 )
 
 // DurableConfig makes a Manager's watches durable and shared by every
@@ -80,6 +81,9 @@ func (d *durable) freed() {
 	}
 }
 
+// fetchBackoff spaces the fetches of the watch queue while they fail.
+var fetchBackoff = retry.Backoff{Min: 250 * time.Millisecond, Max: 5 * time.Second}
+
 // fetchLoop pulls watches while there is room, and waits for a worker to
 // end when there is none.
 func (d *durable) fetchLoop(ctx context.Context) {
@@ -105,7 +109,7 @@ func (d *durable) fetchLoop(ctx context.Context) {
 			if failures++; failures == 1 {
 				d.log.Warn("fetching watches failed; retrying", zap.Error(err))
 			}
-			sleepCtx(ctx, min(time.Duration(failures)*250*time.Millisecond, 5*time.Second))
+			retry.Sleep(ctx, d.m.cfg.Clock, fetchBackoff.Delay(failures-1))
 		}
 	}
 }
@@ -137,14 +141,5 @@ func (d *durable) take(ctx context.Context, msg jetstream.Msg) {
 	}
 	if ctx.Err() != nil || !d.m.startQueued(q, msg) {
 		_ = msg.Nak()
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
 	}
 }
