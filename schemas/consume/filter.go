@@ -24,11 +24,10 @@ type Filter struct {
 // subjects returns the subject filters of f under prefix: one per event
 // type, since JetStream filters must not overlap.
 func (f Filter) subjects(prefix string) ([]string, error) {
-	id := "*"
+	base := strings.TrimSuffix(schemas.AllSubjects(prefix), ">") + "*"
 	if f.AssemblyID != "" {
-		id = schemas.EscapeToken(f.AssemblyID)
+		base = schemas.AssemblySubject(prefix, f.AssemblyID)
 	}
-	base := strings.TrimSuffix(schemas.AllSubjects(prefix), ">") + id
 	types, err := f.types()
 	if err != nil || len(types) == 0 {
 		return []string{base + ".>"}, err
@@ -42,7 +41,8 @@ func (f Filter) subjects(prefix string) ([]string, error) {
 			out = append(out, base+".steps.*.result")
 		default:
 			for _, step := range dedupe(f.Steps) {
-				out = append(out, base+".steps."+schemas.EscapeToken(step)+".result")
+				// The token the bridge publishes under, hashed when long.
+				out = append(out, base+".steps."+schemas.StepToken(step)+".result")
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package consume
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,6 +27,15 @@ func TestFilterSubjects(t *testing.T) {
 		{"steps add step results to types", Filter{AssemblyID: id, Events: []schemas.Type{schemas.TypeFailed}, Steps: []string{"thumbs"}},
 			[]string{"p.v1.assemblies." + id + ".failed", "p.v1.assemblies." + id + ".steps.thumbs.result"}},
 	}
+	// A step name too long for a token is filtered under the hashed token
+	// its results are published on.
+	long := strings.Repeat("a", 200)
+	tests = append(tests, struct {
+		name string
+		in   Filter
+		want []string
+	}{"long step", Filter{AssemblyID: id, Steps: []string{long}},
+		[]string{schemas.Subject("p", id, schemas.TypeStepResult, long)}})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := tt.in.subjects("p")

@@ -27,6 +27,7 @@ type Handlers struct {
 	Aborted             func(context.Context, schemas.Event, *schemas.Aborted) error
 	WatchExpired        func(context.Context, schemas.Event, *schemas.WatchExpired) error
 	WatchFailed         func(context.Context, schemas.Event, *schemas.WatchFailed) error
+	WatchCanceled       func(context.Context, schemas.Event, *schemas.WatchCanceled) error
 	// Other, if set, gets every event no typed field handles, including v1
 	// types newer than this package (their Data is json.RawMessage).
 	Other func(context.Context, schemas.Event) error
@@ -53,6 +54,7 @@ func (h *Handlers) routes() map[schemas.Type]handlerFunc {
 		schemas.TypeAborted:             bind(h.Aborted),
 		schemas.TypeWatchExpired:        bind(h.WatchExpired),
 		schemas.TypeWatchFailed:         bind(h.WatchFailed),
+		schemas.TypeWatchCanceled:       bind(h.WatchCanceled),
 	}
 	for t, f := range all {
 		if f == nil {
