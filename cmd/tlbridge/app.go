@@ -419,13 +419,15 @@ func (a *app) httpAddr() string { return a.httpLn.Addr().String() }
 // ready is /readyz: NATS connected and the stream ensured, and not
 // shutting down.
 func (a *app) ready() error {
+	// Read once: the stream setup clears it concurrently.
+	misfit := a.streamErr.Load()
 	switch {
 	case a.stopping.Load():
 		return errors.New("shutting down")
 	case a.nc != nil && !a.nc.IsConnected():
 		return fmt.Errorf("nats %s", a.nc.Status())
-	case a.streamErr.Load() != nil:
-		return errors.New(*a.streamErr.Load())
+	case misfit != nil:
+		return errors.New(*misfit)
 	case !a.streamReady.Load():
 		return fmt.Errorf("stream %s not ensured yet", a.cfg.StreamName)
 	}
