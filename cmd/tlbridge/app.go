@@ -189,8 +189,7 @@ func (a *app) startNATS(ctx context.Context) error {
 }
 
 func (a *app) natsConfig(url string) publish.NATSConfig {
-	c := a.cfg.natsSettings()
-	c.URL = url
+	c := a.cfg.natsConfig(url)
 	// Drain is waited for within the shutdown budget; this only makes the
 	// client give up no later than we do.
 	c.DrainTimeout = a.drainBudget()

@@ -332,16 +332,13 @@ func (c Config) watchStoreConfig() publish.WatchStoreConfig {
 	}
 }
 
-// embeddedNATSURL stands in for the URL of the embedded server, which is
-// known only once it runs.
-const embeddedNATSURL = "nats://127.0.0.1:4222"
-
 // natsSettings is the NATS part of the configuration in the publish
 // package's terms; that package owns its validation.
 func (c Config) natsSettings() publish.NATSConfig {
 	url := c.NatsURL
 	if url == "" {
-		url = embeddedNATSURL
+		// Where a local serve runs its embedded server.
+		url = "nats://" + c.EmbeddedNatsAddr
 	}
 	return publish.NATSConfig{
 		URL: url, Name: "tlbridge/" + c.Instance,

@@ -129,19 +129,14 @@ func splitList(s string) []string {
 // connectTail connects to NATS and waits, boundedly, until it is up: an
 // operator typing tail wants an error, not a silent wait.
 func connectTail(ctx context.Context, cfg Config, log *zap.Logger) (*nats.Conn, error) {
-	url := cfg.NatsURL
-	if url == "" {
-		url = nats.DefaultURL
-	}
-	nc, err := publish.Connect(ctx, cfg.natsConfig(url), log.Named("nats"))
+	settings := cfg.natsSettings()
+	nc, err := publish.Connect(ctx, settings, log.Named("nats"))
 	if err != nil {
 		return nil, err
 	}
-	cctx, cancel := context.WithTimeout(ctx, watchConnectTimeout)
-	defer cancel()
-	if err := publish.AwaitConnected(cctx, nc); err != nil {
+	if err := awaitReachable(ctx, nc, redact.URL(settings.URL)); err != nil {
 		nc.Close()
-		return nil, fmt.Errorf("NATS at %s is not reachable: %w", redact.URL(url), err)
+		return nil, err
 	}
 	return nc, nil
 }

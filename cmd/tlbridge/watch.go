@@ -13,6 +13,8 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/tlbridge/tlbridge/bridge"
 	"github.com/tlbridge/tlbridge/bridge/publish"
 	"github.com/tlbridge/tlbridge/internal/redact"
@@ -103,10 +105,16 @@ func awaitNATS(ctx context.Context, a *app) error {
 	if a.nc == nil {
 		return nil
 	}
+	return awaitReachable(ctx, a.nc, a.cfg.Redacted().NatsURL)
+}
+
+// awaitReachable waits, at most watchConnectTimeout, until nc is
+// connected; shown is the (redacted) URL the error names.
+func awaitReachable(ctx context.Context, nc *nats.Conn, shown string) error {
 	cctx, cancel := context.WithTimeout(ctx, watchConnectTimeout)
 	defer cancel()
-	if err := publish.AwaitConnected(cctx, a.nc); err != nil {
-		return fmt.Errorf("NATS at %s is not reachable: %w", a.cfg.Redacted().NatsURL, err)
+	if err := publish.AwaitConnected(cctx, nc); err != nil {
+		return fmt.Errorf("NATS at %s is not reachable: %w", shown, err)
 	}
 	return nil
 }
