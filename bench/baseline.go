@@ -17,6 +17,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tlbridge/tlbridge/schemas"
 )
 
 // The reference programs run as "bench baseline --kind relay|poll-1s":
@@ -32,20 +34,6 @@ const (
 	// maxStatus bounds one status body.
 	maxStatus = 64 << 20
 )
-
-// watchRequest is the body clients send on the intake subject.
-type watchRequest struct {
-	AssemblyID      string `json:"assembly_id"`
-	AssemblySSLURL  string `json:"assembly_ssl_url,omitempty"`
-	UpdateStreamURL string `json:"update_stream_url,omitempty"`
-}
-
-// watchReply is the part of the answer the bench reads.
-type watchReply struct {
-	OK      bool   `json:"ok"`
-	Error   string `json:"error,omitempty"`
-	Message string `json:"message,omitempty"`
-}
 
 // runBaseline is the main of a reference program.
 func runBaseline(args []string) int {
@@ -93,7 +81,7 @@ func serveBaseline(ctx context.Context, kind, natsURL, httpAddr string) error {
 	defer srv.Close()
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	sub, err := nc.QueueSubscribe(intakeSubject, "tlbridge", func(m *nats.Msg) { b.accept(wctx, m) })
+	sub, err := nc.QueueSubscribe(schemas.WatchSubject(schemas.DefaultPrefix), schemas.WatchQueue, func(m *nats.Msg) { b.accept(wctx, m) })
 	if err != nil {
 		return err
 	}
@@ -143,7 +131,7 @@ type baseline struct {
 }
 
 func (b *baseline) accept(ctx context.Context, m *nats.Msg) {
-	var req watchRequest
+	var req schemas.WatchRequest
 	if err := json.Unmarshal(m.Data, &req); err != nil || req.AssemblyID == "" {
 		_ = m.Respond([]byte(`{"ok":false,"error":"INVALID_REQUEST"}`))
 		return
@@ -172,5 +160,5 @@ func (b *baseline) publish(subject string, data []byte, msgID string) error {
 }
 
 func subjectOf(asmID, suffix string) string {
-	return subjectPrefix + ".v1.assemblies." + asmID + "." + suffix
+	return schemas.AssemblySubject(schemas.DefaultPrefix, asmID) + "." + suffix
 }

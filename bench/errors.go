@@ -13,6 +13,4 @@ var (
 	errNotReady = errors.New("target not ready")
 	// errFrameTooLarge is an update-stream frame over maxFrame.
 	errFrameTooLarge = errors.New("frame too large")
-	// errWatchRefused is a watch request the target did not accept.
-	errWatchRefused = errors.New("watch refused")
 )

@@ -8,15 +8,14 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tlbridge/tlbridge/schemas"
 )
 
 // Names every target shares: the bridge's defaults, so tlbridge runs
 // with nothing but URLs configured.
 const (
-	subjectPrefix = "transloadit"
-	streamName    = "TRANSLOADIT"
-	eventSubjects = subjectPrefix + ".v1.assemblies.>"
-	intakeSubject = subjectPrefix + ".v1.watch"
+	streamName = "TRANSLOADIT"
 )
 
 // startNATS starts an embedded NATS server with JetStream on file
@@ -72,7 +71,7 @@ func resetStream(ctx context.Context, js jetstream.JetStream) error {
 	}
 	_, err := js.CreateStream(ctx, jetstream.StreamConfig{
 		Name:       streamName,
-		Subjects:   []string{eventSubjects},
+		Subjects:   []string{schemas.AllSubjects(schemas.DefaultPrefix)},
 		Storage:    jetstream.FileStorage,
 		Duplicates: 2 * time.Minute,
 	})

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tlbridge/tlbridge/schemas"
 )
 
 // pollEvery is the period of the polling reference: the official SDKs
@@ -28,7 +30,7 @@ type pollStatus struct {
 // poll fetches the status every pollEvery, publishes each new result as
 // "<prefix>.v1.assemblies.<id>.result" and, once the Assembly ended,
 // "….completed"; the way an application built on an SDK's wait would.
-func (b *baseline) poll(ctx context.Context, req watchRequest) error {
+func (b *baseline) poll(ctx context.Context, req schemas.WatchRequest) error {
 	seen := map[string]int{}
 	t := time.NewTicker(pollEvery)
 	defer t.Stop()

@@ -9,13 +9,15 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+
+	"github.com/tlbridge/tlbridge/schemas"
 )
 
 // relay reads an Assembly's update stream and publishes every frame,
 // unparsed, to "<prefix>.v1.assemblies.<id>.frame": the least any bridge
 // must do, so its figures are the ceiling. It returns when the stream
 // ends (after assembly_finished) or ctx ends; it does not reconnect.
-func (b *baseline) relay(ctx context.Context, req watchRequest) error {
+func (b *baseline) relay(ctx context.Context, req schemas.WatchRequest) error {
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, req.UpdateStreamURL, nil)
 	if err != nil {
 		return err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -11,6 +10,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tlbridge/tlbridge/schemas"
+	"github.com/tlbridge/tlbridge/schemas/consume"
 )
 
 // env is what every phase of a run shares.
@@ -205,14 +207,18 @@ func (e *env) sendWatches(ctx context.Context, src *loadSource) (refused int) {
 }
 
 func (e *env) watch(ctx context.Context, src *loadSource, i int) error {
-	body, _ := json.Marshal(watchRequest{
+	req := schemas.WatchRequest{
 		AssemblyID:      src.pay.ids.assembly(i),
 		AssemblySSLURL:  src.pay.statusURL(i),
 		UpdateStreamURL: src.pay.streamURL(i),
-	})
+	}
 	var err error
 	for range 3 {
-		if err = e.request(ctx, body); err == nil {
+		// As clients ask: the public watch client, over the wire.
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err = consume.Watch(rctx, e.nc, req)
+		cancel()
+		if err == nil {
 			src.watched(i)
 			return nil
 		}
@@ -221,21 +227,4 @@ func (e *env) watch(ctx context.Context, src *loadSource, i int) error {
 		}
 	}
 	return err
-}
-
-func (e *env) request(ctx context.Context, body []byte) error {
-	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	msg, err := e.nc.RequestWithContext(rctx, intakeSubject, body)
-	if err != nil {
-		return err
-	}
-	var reply watchReply
-	if err := json.Unmarshal(msg.Data, &reply); err != nil {
-		return fmt.Errorf("%w: %v", errWatchRefused, err)
-	}
-	if !reply.OK {
-		return fmt.Errorf("%w: %s: %s", errWatchRefused, reply.Error, reply.Message)
-	}
-	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tlbridge/tlbridge/schemas"
 )
 
 // collector is the subscriber's bookkeeping: which results and terminal
@@ -31,7 +33,6 @@ type collector struct {
 	dups      int
 	other     int
 	events    int
-	first     time.Time
 	last      time.Time
 	complete  chan struct{} // closed when missing reaches 0
 }
@@ -59,9 +60,6 @@ func (c *collector) observe(subject string, data []byte, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.events++
-	if c.first.IsZero() {
-		c.first = now
-	}
 	c.last = now
 	switch kind {
 	case kindResult:
@@ -137,7 +135,6 @@ func (c *collector) snapshot() delivery {
 		Dups:      c.dups,
 		Other:     c.other,
 		Events:    c.events,
-		First:     c.first,
 		Last:      c.last,
 	}
 }
@@ -149,7 +146,7 @@ type delivery struct {
 	Missing     int
 	Dups, Other int
 	Events      int
-	First, Last time.Time
+	Last        time.Time
 }
 
 // subscribe consumes the event stream from its start with an ordered
@@ -158,7 +155,7 @@ func subscribe(ctx context.Context, js jetstream.JetStream, c *collector) (stop 
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	cons, err := js.OrderedConsumer(cctx, streamName, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{eventSubjects},
+		FilterSubjects: []string{schemas.AllSubjects(schemas.DefaultPrefix)},
 	})
 	if err != nil {
 		return nil, err
