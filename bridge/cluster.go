@@ -15,33 +15,36 @@ import (
 // watchDurable answers a watch request with durable watches: a finished
 // Assembly is answered from memory (unless the request asks for a
 // replay), any other is queued once; whichever replica takes it runs it.
-func (m *Manager) watchDurable(ctx context.Context, req WatchRequest) (WatchReply, error) {
+func (m *Manager) watchDurable(ctx context.Context, req WatchRequest) (WatchReply, bool, error) {
 	d := m.dur.Load()
 	if d == nil {
 		err := &WatchError{CodeNotReady, "the watch queue is not set up yet"}
-		return ErrorReply(err), err
+		return ErrorReply(err), false, err
 	}
 	ok := m.accepted(req.AssemblyID)
 	if !req.Replay {
 		fin, found, err := d.finished(ctx, req.AssemblyID)
 		if err != nil {
 			err = unavailable(err)
-			return ErrorReply(err), err
+			return ErrorReply(err), false, err
 		}
 		if found {
 			ok.State = string(fin.Outcome)
-			return ok, nil
+			return ok, false, nil
 		}
 	}
 	if m.isClosed() {
 		err := &WatchError{CodeShuttingDown, "the bridge is shutting down"}
-		return ErrorReply(err), err
+		return ErrorReply(err), false, err
 	}
-	if _, err := d.enqueue(ctx, req); err != nil {
+	queued, err := d.enqueue(ctx, req)
+	if err != nil {
 		err = unavailable(err)
-		return ErrorReply(err), err
+		return ErrorReply(err), false, err
 	}
-	return ok, nil
+	// The queue keeps one message per Assembly: one already there is a
+	// watch pending or running.
+	return ok, !queued, nil
 }
 
 // notifyDurable applies a notification with durable watches: the worker
@@ -56,7 +59,8 @@ func (m *Manager) notifyDurable(ctx context.Context, req WatchRequest, st *trans
 		w.deliver(st)
 		return m.accepted(req.AssemblyID), nil
 	}
-	return m.watchDurable(ctx, req)
+	reply, _, err := m.watchDurable(ctx, req)
+	return reply, err
 }
 
 // shared reports whether watches are durable and shared by replicas.
@@ -142,6 +146,11 @@ func (m *Manager) publishCanceled(w *worker, by string) Outcome {
 	st := w.info("").State
 	ev := canceledEvent(m.cfg.Prefix, m.source(), w.id, w.watchID, st, by, now)
 	r.publish([]schemas.Event{ev}, now)
+	// This run has no loop to make a put-off checkpoint; the record is
+	// removed when the watch ends anyway.
+	if r.checkpointDue != nil {
+		r.checkpointDue.Stop()
+	}
 	if r.pubFailed {
 		return OutcomeStopped
 	}

@@ -192,8 +192,7 @@ func (h *httpAPI) postWatch(w http.ResponseWriter, r *http.Request) {
 	}
 	// 200 versus 201 is advisory: two racing first requests may both see
 	// 201, yet they still share one worker.
-	_, existed, _ := h.m.Lookup(r.Context(), req.AssemblyID)
-	reply, err := h.m.Watch(r.Context(), req)
+	reply, existed, err := h.m.watch(r.Context(), req)
 	if err != nil {
 		writeAPIError(w, err)
 		return

@@ -135,7 +135,6 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 		poller: cfg.Poller, publisher: cfg.Publisher, clock: cfg.Clock, metrics: cfg.Metrics, log: cfg.Logger,
 		pollInterval: cfg.PollInterval, watchTTL: cfg.WatchTTL, notFoundGrace: cfg.NotFoundGrace, giveUpAfter: cfg.GiveUpAfter,
 		disableStream: cfg.DisableStream, maxEventSize: cfg.MaxEventSize, allowList: cfg.AllowList, httpClient: cfg.HTTPClient, onEvent: cfg.OnEvent,
-		prefix: cfg.Prefix, source: m.source(),
 		readAhead: cfg.ReadAhead, readAheadTotal: cfg.ReadAheadTotal, readAheadAll: semaphore.NewWeighted(cfg.ReadAheadTotal),
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
@@ -214,11 +213,19 @@ func (m *Manager) accepted(id string) WatchReply {
 // request returns a *WatchError; a ctx that ended first, its error, and
 // nothing is started.
 func (m *Manager) Watch(ctx context.Context, req WatchRequest) (WatchReply, error) {
+	reply, _, err := m.watch(ctx, req)
+	return reply, err
+}
+
+// watch is Watch, and also reports whether the watch existed before
+// (running, pending or finished): the HTTP API answers 200 rather than
+// 201 then.
+func (m *Manager) watch(ctx context.Context, req WatchRequest) (reply WatchReply, existed bool, err error) {
 	if err := validateRequest(req, m.cfg.AllowList); err != nil {
-		return ErrorReply(err), err
+		return ErrorReply(err), false, err
 	}
 	if err := ctx.Err(); err != nil {
-		return ErrorReply(err), err
+		return ErrorReply(err), false, err
 	}
 	if m.shared() {
 		return m.watchDurable(ctx, req)
@@ -227,13 +234,13 @@ func (m *Manager) Watch(ctx context.Context, req WatchRequest) (WatchReply, erro
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.watches[req.AssemblyID] != nil && !m.closed {
-		return ok, nil
+		return ok, true, nil
 	}
 	if err := m.refuseLocked(); err != nil {
-		return ErrorReply(err), err
+		return ErrorReply(err), false, err
 	}
 	m.startLocked(m.newWorker(req))
-	return ok, nil
+	return ok, false, nil
 }
 
 // newWorker returns a worker for req, its events sized for the payload
