@@ -126,7 +126,7 @@ func (r *watchRun) applyOne(ctx context.Context, ev streamEvent) bool {
 // skipped; any other failure means pubCtx ended, and the worker stops.
 func (r *watchRun) publish(evs []schemas.Event, observed time.Time) {
 	for _, ev := range evs {
-		if r.w.replay {
+		if r.w.req.Replay {
 			ev.ID = replayID(ev.ID, r.w.id, r.w.watchID)
 		}
 		data, err := schemas.Encode(ev)

@@ -132,7 +132,7 @@ func (r *watchRun) pollEvery() time.Duration {
 	switch {
 	case !r.known:
 		d = min(d, streamConnectGrace)
-	case r.streaming && !r.streamOff:
+	case r.streaming: // a stream that ended for good is not streaming
 		d *= streamPollFactor
 	}
 	if r.failures > 0 {

@@ -34,8 +34,6 @@ type workerEnv struct {
 	allowList     transloadit.AllowList
 	httpClient    *http.Client
 	onEvent       func(ev schemas.Event, data []byte)
-	prefix        string // subject prefix, for the events the worker makes itself
-	source        string // CloudEvents source, likewise
 
 	readAhead, readAheadTotal int64               // bounds, per watch and in all
 	readAheadAll              *semaphore.Weighted // shared by every watch, of readAheadTotal
@@ -62,7 +60,6 @@ type worker struct {
 	// watchID names this watch among the Assembly's watches (see
 	// queuedWatch.Watch); a replay's event IDs carry it.
 	watchID string
-	replay  bool
 	// lease, with durable watches, is the worker's hold on its queued
 	// watch; nil otherwise.
 	lease *lease
@@ -85,7 +82,6 @@ func newWorker(parent context.Context, env *workerEnv, req WatchRequest, nc norm
 		log:     env.log.With(zap.String("assembly_id", req.AssemblyID)),
 		norm:    normalize.New(nc),
 		watchID: newWatchID(),
-		replay:  req.Replay,
 	}
 	w.ctx, w.cancel = context.WithCancel(parent)
 	return w

@@ -65,11 +65,7 @@ func (d *durable) enqueue(ctx context.Context, req WatchRequest) (queued bool, e
 func (d *durable) pending(ctx context.Context, id string) (*queuedWatch, uint64, error) {
 	ctx, cancel := context.WithTimeout(ctx, kvTimeout)
 	defer cancel()
-	st, err := d.js.Stream(ctx, d.store.QueueStream)
-	if err != nil {
-		return nil, 0, fmt.Errorf("bridge: watch queue: %w", err)
-	}
-	raw, err := st.GetLastMsgForSubject(ctx, QueueSubject(d.prefix, id))
+	raw, err := d.store.Watches.GetLastMsgForSubject(ctx, QueueSubject(d.prefix, id))
 	switch {
 	case errors.Is(err, jetstream.ErrMsgNotFound):
 		return nil, 0, nil
@@ -87,11 +83,7 @@ func (d *durable) pending(ctx context.Context, id string) (*queuedWatch, uint64,
 func (d *durable) dropPending(ctx context.Context, seq uint64) error {
 	ctx, cancel := context.WithTimeout(ctx, kvTimeout)
 	defer cancel()
-	st, err := d.js.Stream(ctx, d.store.QueueStream)
-	if err == nil {
-		err = st.DeleteMsg(ctx, seq)
-	}
-	if err != nil {
+	if err := d.store.Watches.DeleteMsg(ctx, seq); err != nil {
 		return fmt.Errorf("bridge: drop queued watch: %w", err)
 	}
 	return nil

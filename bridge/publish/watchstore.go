@@ -48,6 +48,9 @@ const WatchConsumer = "tlbridge-watches"
 type WatchStore struct {
 	// QueueStream is the name of the work-queue stream.
 	QueueStream string
+	// Watches is the work-queue stream, for reading or removing the
+	// request of one Assembly.
+	Watches jetstream.Stream
 	// Queue is the durable pull consumer every replica shares.
 	Queue jetstream.Consumer
 	// Checkpoints holds per running watch what was published.
@@ -90,6 +93,9 @@ func openWatchStore(ctx context.Context, js jetstream.JetStream, cfg WatchStoreC
 	}
 	if err != nil {
 		return nil, err
+	}
+	if s.Watches, err = js.Stream(ctx, qc.Name); err != nil {
+		return nil, fmt.Errorf("publish: watch queue: %w", err)
 	}
 	if s.Queue, err = openConsumer(ctx, js, qc.Name, cfg.consumerConfig(qc.MaxMsgs), manage); err != nil {
 		return nil, err
