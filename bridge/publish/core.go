@@ -90,12 +90,7 @@ func (p *Core) publishOne(ctx context.Context, m Message) error {
 	for attempt := 0; ; attempt++ {
 		err := p.nc.PublishMsg(m.natsMsg())
 		if err == nil {
-			if n := p.fails.succeeded(); n > 0 {
-				p.cfg.Logger.Info("publishing recovered", zap.Int("failed_attempts", n))
-			}
-			if p.cfg.Observer != nil {
-				p.cfg.Observer.Published(m, false)
-			}
+			reportSuccess(p.cfg.Logger, &p.fails, p.cfg.Observer, m, false)
 			return nil
 		}
 		err, permanent := classifyPublishErr(err)

@@ -197,12 +197,7 @@ func (p *JetStream) tryAcquireSlot() bool {
 func (p *JetStream) releaseSlot() { <-p.slots }
 
 func (p *JetStream) succeeded(m Message, ack *jetstream.PubAck) {
-	if n := p.fails.succeeded(); n > 0 {
-		p.cfg.Logger.Info("publishing recovered", zap.Int("failed_attempts", n))
-	}
-	if p.cfg.Observer != nil {
-		p.cfg.Observer.Published(m, ack.Duplicate)
-	}
+	reportSuccess(p.cfg.Logger, &p.fails, p.cfg.Observer, m, ack.Duplicate)
 }
 
 func (p *JetStream) failed(m Message, err error, retrying bool) {

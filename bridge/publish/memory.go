@@ -44,13 +44,12 @@ type Memory struct {
 	cfg  MemoryConfig
 	turn chan struct{} // capacity 1: held by the Publish call that stores
 
-	mu      sync.Mutex // guards fields below
-	closed  bool
-	stored  []Message           // oldest first, at most MaxMessages
-	seen    map[string]struct{} // IDs of stored, for de-duplication
-	seenIDs []string            // seen in insertion order, for eviction
-	up      chan struct{}       // closed while there is no outage
-	done    chan struct{}       // closed by Close
+	mu     sync.Mutex // guards fields below
+	closed bool
+	stored []Message           // oldest first, at most MaxMessages
+	seen   map[string]struct{} // IDs of stored, for de-duplication
+	up     chan struct{}       // closed while there is no outage
+	done   chan struct{}       // closed by Close
 }
 
 var _ Publisher = (*Memory)(nil)
@@ -142,16 +141,17 @@ func (p *Memory) store(m Message) (dup bool, err error) {
 			return true, nil
 		}
 		p.seen[m.ID] = struct{}{}
-		p.seenIDs = append(p.seenIDs, m.ID)
-		if len(p.seenIDs) > p.cfg.MaxMessages {
-			delete(p.seen, p.seenIDs[0])
-			p.seenIDs = slices.Delete(p.seenIDs, 0, 1)
-		}
 	}
 	m.Data = slices.Clone(m.Data)
 	p.stored = append(p.stored, m)
 	if len(p.stored) > p.cfg.MaxMessages {
-		p.stored = slices.Delete(p.stored, 0, 1)
+		// The oldest goes, and with de-duplication its ID: seen holds
+		// exactly the IDs of stored. Reslicing instead of shifting keeps
+		// the eviction constant-time; append reallocates now and then.
+		if !p.cfg.DisableDedupe {
+			delete(p.seen, p.stored[0].ID)
+		}
+		p.stored = p.stored[1:]
 	}
 	return false, nil
 }

@@ -231,6 +231,17 @@ func (f *failureLog) succeeded() int {
 	return n
 }
 
+// reportSuccess ends a run of failures, logging the recovery, and tells
+// the observer m was stored.
+func reportSuccess(log *zap.Logger, fails *failureLog, obs Observer, m Message, duplicate bool) {
+	if n := fails.succeeded(); n > 0 {
+		log.Info("publishing recovered", zap.Int("failed_attempts", n))
+	}
+	if obs != nil {
+		obs.Published(m, duplicate)
+	}
+}
+
 // reportFailure logs a failed attempt (the first of a run, or a final
 // one, as a warning; the others at debug) and tells the observer.
 func reportFailure(log *zap.Logger, fails *failureLog, obs Observer, m Message, err error, retrying bool) {
