@@ -73,12 +73,11 @@ func (n *Normalizer) Restore(c Checkpoint) {
 	n.sent = phases{uploading: c.Uploading, executing: c.Executing, replaying: c.Replaying, meta: c.Meta}
 	n.finishedSeen, n.done = c.FinishedSeen, c.Done
 	n.uploads = restoredSet(c.Uploads)
-	n.steps, n.stepOrder, n.results = make(map[string]*seenSet), nil, 0
+	n.steps, n.stepOrder = make(map[string]*seenSet), nil
 	for _, s := range c.Steps {
 		set := restoredSet(s.Results)
 		n.steps[s.Name] = &set
 		n.stepOrder = append(n.stepOrder, s.Name)
-		n.results += set.len()
 	}
 	n.warnings = c.Warnings
 	n.bytesSent, n.combinedSent = c.BytesSent, c.CombinedSent

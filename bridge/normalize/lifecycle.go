@@ -145,9 +145,11 @@ func (n *Normalizer) terminal(b *batch, st *transloadit.Status, o transloadit.Ou
 }
 
 func (n *Normalizer) summary(st *transloadit.Status) schemas.Summary {
-	s := schemas.Summary{Uploads: n.uploads.len(), Results: n.results, Steps: make([]schemas.StepSummary, 0, len(n.stepOrder))}
+	s := schemas.Summary{Uploads: n.uploads.len(), Steps: make([]schemas.StepSummary, 0, len(n.stepOrder))}
 	for _, name := range n.stepOrder {
-		s.Steps = append(s.Steps, schemas.StepSummary{Name: name, Results: n.steps[name].len()})
+		results := n.steps[name].len()
+		s.Results += results
+		s.Steps = append(s.Steps, schemas.StepSummary{Name: name, Results: results})
 	}
 	if st.UploadDuration != nil {
 		v := *st.UploadDuration

@@ -147,7 +147,6 @@ type Normalizer struct {
 	uploads   seenSet
 	steps     map[string]*seenSet
 	stepOrder []string
-	results   int
 	warnings  int
 
 	progressSent  bool
@@ -327,7 +326,6 @@ func (n *Normalizer) emitUpload(b *batch, key string, f *transloadit.File) {
 
 func (n *Normalizer) emitResult(b *batch, step, key string, f *transloadit.File) {
 	n.ensureExecution(b, false)
-	n.results++
 	b.emit(schemas.TypeStepResult, "result/"+schemas.StepToken(step)+"/"+key, step,
 		&schemas.StepResult{Step: step, Result: publicFile(f)})
 }
