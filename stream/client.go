@@ -300,9 +300,7 @@ func checkResponse(resp *http.Response, now time.Time) error {
 		if json.Unmarshal(body, &ae) != nil {
 			ae = transloadit.APIError{}
 		}
-		if ae.Info != nil {
-			hint = max(hint, retry.Seconds(ae.Info.RetryIn))
-		}
+		hint = max(hint, ae.RetryAfter())
 		return refusal(resp.StatusCode, ae.Code, ae.Message, min(hint, maxRetryAfter))
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "" {

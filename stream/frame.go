@@ -46,10 +46,12 @@ func ParseFrame(event string, data []byte) (Update, error) {
 	switch event {
 	case EvUploadFinished:
 		u.Kind = KindUploadFinished
-		u.Upload, err = decodeFile(data)
+		// One pass: json.Unmarshal would validate the payload and find
+		// each nested value's extent before the model's decoder reads it.
+		u.Upload, err = transloadit.DecodeFile(data)
 	case EvResultFinished:
 		u.Kind = KindResultFinished
-		u.Step, u.Result, err = decodeResult(data)
+		u.Step, u.Result, err = transloadit.DecodeResult(data)
 	case EvExecutionProgress:
 		u.Kind = KindExecutionProgress
 		u.Progress, err = decodeProgress(data)
@@ -108,17 +110,6 @@ func firstByte(data []byte) byte {
 }
 
 var errNotObject = fmt.Errorf("payload is not a JSON object")
-
-// decodeFile and decodeResult decode in one pass: json.Unmarshal would
-// validate the payload and find each nested value's extent before the
-// model's own decoder reads it again.
-func decodeFile(data []byte) (*transloadit.File, error) {
-	return transloadit.DecodeFile(data)
-}
-
-func decodeResult(data []byte) (string, *transloadit.File, error) {
-	return transloadit.DecodeResult(data)
-}
 
 func decodeProgress(data []byte) (*Progress, error) {
 	if firstByte(data) != '{' {

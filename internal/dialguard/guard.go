@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/tlbridge/tlbridge/internal/transloadit"
 )
 
 // ErrRefused is wrapped by the error of a dial to a refused address.
@@ -32,7 +34,7 @@ type Guard struct {
 func New(hosts []string) *Guard {
 	g := &Guard{}
 	for _, h := range hosts {
-		h = strings.ToLower(strings.Trim(strings.TrimSpace(h), "."))
+		h = transloadit.NormalizeHost(h)
 		if h == "localhost" {
 			g.loopback = true
 			continue

@@ -37,7 +37,7 @@ func special(ip netip.Addr) string {
 		return "loopback"
 	case ip.IsLinkLocalUnicast():
 		return "link-local"
-	case ip.IsMulticast(), ip.IsLinkLocalMulticast(), ip.IsInterfaceLocalMulticast():
+	case ip.IsMulticast(): // link- and interface-local multicast included
 		return "multicast"
 	case ip.IsPrivate():
 		return "private"

@@ -25,12 +25,12 @@ func Dialer() *net.Dialer {
 	return &net.Dialer{
 		Timeout: 5 * time.Second,
 		Control: func(_, address string, _ syscall.RawConn) error {
-			host, _, err := net.SplitHostPort(address)
+			ap, err := netip.ParseAddrPort(address)
 			if err != nil {
 				return err
 			}
-			if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-				return fmt.Errorf("test dial to non-loopback %s refused", address)
+			if err := LoopbackOnly(ap.Addr().Unmap()); err != nil {
+				return fmt.Errorf("%w: %s", err, address)
 			}
 			return nil
 		},

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/tlbridge/tlbridge/internal/retry"
 )
 
 // Error codes a watcher meets on the status endpoint. The list upstream is
@@ -80,12 +82,14 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("transloadit: %s: %s", e.Code, e.Message)
 }
 
-// RetryAfter returns info.retryIn as a duration, zero when absent.
+// RetryAfter returns info.retryIn as a duration, zero when absent;
+// nonsense (negative, NaN, beyond a day) is clamped as [retry.Seconds]
+// does.
 func (e *APIError) RetryAfter() time.Duration {
-	if e.Info == nil || e.Info.RetryIn <= 0 {
+	if e.Info == nil {
 		return 0
 	}
-	return time.Duration(e.Info.RetryIn * float64(time.Second))
+	return retry.Seconds(e.Info.RetryIn)
 }
 
 // APIError returns the status's error as an *APIError, or nil when the

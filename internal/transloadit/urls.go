@@ -129,7 +129,7 @@ func (a AllowList) Check(raw string) (*url.URL, error) {
 	}
 	hostIP := net.ParseIP(host) != nil
 	for _, suf := range a.HostSuffixes {
-		suf = strings.ToLower(strings.Trim(strings.TrimSpace(suf), "."))
+		suf = NormalizeHost(suf)
 		if suf == "" {
 			continue
 		}
@@ -148,4 +148,10 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "..."
+}
+
+// NormalizeHost is an allow-list entry as hosts are compared: trimmed,
+// without leading or trailing dots, lower case.
+func NormalizeHost(h string) string {
+	return strings.ToLower(strings.Trim(strings.TrimSpace(h), "."))
 }

@@ -62,7 +62,7 @@ func (a AllowList) checkAssemblyURL(raw string) (*url.URL, error) {
 	if err != nil {
 		return nil, err
 	}
-	if u.Fragment != "" || strings.Contains(raw, "#") {
+	if strings.Contains(raw, "#") { // also an empty fragment
 		return nil, fmt.Errorf("%w: %s: fragment", ErrURLShape, describe(u))
 	}
 	port := u.Port()
@@ -84,7 +84,7 @@ func (a AllowList) testHost(host string) bool {
 		return false
 	}
 	for _, suf := range a.HostSuffixes {
-		if strings.ToLower(strings.Trim(strings.TrimSpace(suf), ".")) == host {
+		if NormalizeHost(suf) == host {
 			return true
 		}
 	}
