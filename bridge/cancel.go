@@ -59,13 +59,7 @@ func (m *Manager) Cancel(ctx context.Context, id, requestedBy string) (WatchRepl
 // cancelLocal stops the watch if it runs here; the worker publishes
 // watch.canceled on its way out.
 func (m *Manager) cancelLocal(id, by string) bool {
-	m.mu.Lock()
-	w := m.watches[id]
-	if w != nil {
-		delete(m.watches, id)
-		m.rememberLocked(id, OutcomeWatchCanceled)
-	}
-	m.mu.Unlock()
+	w := m.detach(id, OutcomeWatchCanceled)
 	if w == nil {
 		return false
 	}

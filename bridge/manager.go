@@ -299,20 +299,27 @@ func (m *Manager) rememberLocked(id string, outcome Outcome) {
 
 // Unwatch stops a watch; it reports whether the Assembly was watched.
 func (m *Manager) Unwatch(id string) bool {
-	m.mu.Lock()
-	w := m.watches[id]
-	if w != nil {
-		// Out of the table at once, so that a Watch right after starts a
-		// new worker instead of confirming the one that is stopping.
-		delete(m.watches, id)
-		m.rememberLocked(id, OutcomeStopped)
-	}
-	m.mu.Unlock()
+	w := m.detach(id, OutcomeStopped)
 	if w == nil {
 		return false
 	}
 	w.stop()
 	return true
+}
+
+// detach takes the worker of id out of the table, remembering outcome for
+// it, and returns it (nil when none runs here). Out of the table at once,
+// so that a Watch right after starts a new worker instead of confirming
+// the one that is stopping; the caller stops it.
+func (m *Manager) detach(id string, outcome Outcome) *worker {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	w := m.watches[id]
+	if w != nil {
+		delete(m.watches, id)
+		m.rememberLocked(id, outcome)
+	}
+	return w
 }
 
 // Get describes one running watch.
