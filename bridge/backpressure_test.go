@@ -49,15 +49,7 @@ func TestSlowPublisherSlowsReads(t *testing.T) {
 	const frames, pad = 2048, 8 << 10 // 16 MiB in all
 	var written atomic.Int64
 	streamDone := make(chan struct{})
-	mux := http.NewServeMux()
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	mux.HandleFunc("/assemblies/"+id, func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, `{"ok":"ASSEMBLY_EXECUTING","assembly_id":%q,"update_stream_url":%q}`, id, srv.URL+"/ws20013?assembly="+id)
-	})
-	mux.HandleFunc("/ws20013", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.WriteHeader(http.StatusOK)
+	srv, allow := newStreamingUpstream(t, id, func(w http.ResponseWriter, r *http.Request) {
 		for i := range frames {
 			frame := fmt.Sprintf("event: assembly_result_finished\ndata: [\"s\",{\"id\":\"r%d\",\"name\":%q}]\n\n", i, strings.Repeat("x", pad))
 			if _, err := io.WriteString(w, frame); err != nil {
@@ -69,8 +61,6 @@ func TestSlowPublisherSlowsReads(t *testing.T) {
 		close(streamDone)
 		<-r.Context().Done()
 	})
-
-	allow := transloadit.AllowList{HostSuffixes: []string{"127.0.0.1"}, AllowHTTP: true}
 	p, err := poller.New(poller.Config{APIBase: srv.URL, AllowList: allow})
 	if err != nil {
 		t.Fatal(err)
@@ -139,4 +129,24 @@ func results(mem *publish.Memory) int {
 		}
 	}
 	return n
+}
+
+// newStreamingUpstream serves one executing Assembly: its status, which
+// names its update stream, and the stream, whose frames serveFrames
+// writes after the event-stream headers. It returns the server and an
+// allow list admitting it.
+func newStreamingUpstream(t *testing.T, id string, serveFrames http.HandlerFunc) (*httptest.Server, transloadit.AllowList) {
+	t.Helper()
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	mux.HandleFunc("/assemblies/"+id, func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"ok":"ASSEMBLY_EXECUTING","assembly_id":%q,"update_stream_url":%q}`, id, srv.URL+"/ws20013?assembly="+id)
+	})
+	mux.HandleFunc("/ws20013", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+		serveFrames(w, r)
+	})
+	return srv, transloadit.AllowList{HostSuffixes: []string{"127.0.0.1"}, AllowHTTP: true}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"testing"
 	"time"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/tlbridge/tlbridge/bridge"
 	"github.com/tlbridge/tlbridge/bridge/publish"
-	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/poller"
 	"github.com/tlbridge/tlbridge/schemas"
 )
@@ -23,22 +21,13 @@ import (
 // nothing else arrives after it.
 func TestLatestProgressIsPublished(t *testing.T) {
 	const id = "0123456789abcdef0123456789abcdef"
-	mux := http.NewServeMux()
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	mux.HandleFunc("/assemblies/"+id, func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, `{"ok":"ASSEMBLY_EXECUTING","assembly_id":%q,"update_stream_url":%q}`, id, srv.URL+"/ws20013?assembly="+id)
-	})
-	mux.HandleFunc("/ws20013", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.WriteHeader(http.StatusOK)
+	srv, allow := newStreamingUpstream(t, id, func(w http.ResponseWriter, r *http.Request) {
 		for _, v := range []int{10, 20, 30, 40} {
 			fmt.Fprintf(w, "event: assembly_execution_progress\ndata: {\"progress_combined\":%d,\"progress_per_original_file\":[]}\n\n", v)
 			w.(http.Flusher).Flush()
 		}
 		<-r.Context().Done()
 	})
-	allow := transloadit.AllowList{HostSuffixes: []string{"127.0.0.1"}, AllowHTTP: true}
 	p, err := poller.New(poller.Config{APIBase: srv.URL, AllowList: allow})
 	if err != nil {
 		t.Fatal(err)
