@@ -1,6 +1,9 @@
 package stream
 
-import "testing"
+import (
+	"bytes"
+	"testing"
+)
 
 func TestParseSSE(t *testing.T) {
 	for _, tt := range []struct {
@@ -26,4 +29,25 @@ func TestParseSSE(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzParseSSE checks the line splitting against the rune-by-rune split
+// it replaced: the same lines, so the same frame, for any input.
+func FuzzParseSSE(f *testing.F) {
+	for _, s := range []string{"event: a\ndata: [1]", "data: a\r\ndata:b\rdata:  c", "\r\n\r\ndata\n\ndata: x\r", "data: é\u2028x\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		var got [][]byte
+		eachLine(msg, func(line []byte) { got = append(got, line) })
+		want := bytes.FieldsFunc(msg, func(r rune) bool { return r == '\n' || r == '\r' })
+		if len(got) != len(want) {
+			t.Fatalf("eachLine(%q) = %q; want %q", msg, got, want)
+		}
+		for i := range got {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Fatalf("eachLine(%q) = %q; want %q", msg, got, want)
+			}
+		}
+	})
 }
