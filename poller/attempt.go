@@ -113,7 +113,9 @@ func readBody(resp *http.Response, limit int64) ([]byte, error) {
 			return buf.Bytes(), err
 		}
 	} else if resp.ContentLength > 0 {
-		buf.Grow(int(resp.ContentLength))
+		// MinRead more: ReadFrom needs that much room to see EOF, and
+		// would otherwise double a buffer that is exactly full.
+		buf.Grow(int(resp.ContentLength) + bytes.MinRead)
 	}
 	_, err := buf.ReadFrom(r)
 	if int64(buf.Len()) > limit {
