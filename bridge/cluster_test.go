@@ -31,6 +31,7 @@ type clusterOptions struct {
 	duplicates time.Duration // the event stream's window; default 2m
 	ackWait    time.Duration // default 2s, so a lost replica's watches come back soon
 	tick       time.Duration // the simulator's tick; default 20ms
+	pollOnly   bool          // the replicas open no update streams
 }
 
 // cluster is one NATS server, the simulator, and replicas of the bridge,
@@ -111,9 +112,9 @@ func (c *cluster) add(name string) *replica {
 	m, err := bridge.NewManager(bridge.ManagerConfig{
 		Poller: p, Publisher: pub, AllowList: c.srv.AllowList(), Prefix: testPrefix, Instance: name,
 		PollInterval: 100 * time.Millisecond, MaxPayload: int(nc.MaxPayload()), Logger: zaptest.NewLogger(t).Named(name),
-		OnWatchEnd: c.recordEnd,
-		Metrics:    bridge.NewMetrics(reg),
-		Durable:    &bridge.DurableConfig{JetStream: js, Store: store},
+		OnWatchEnd: c.recordEnd, DisableStream: c.opts.pollOnly,
+		Metrics: bridge.NewMetrics(reg),
+		Durable: &bridge.DurableConfig{JetStream: js, Store: store},
 	})
 	if err != nil {
 		t.Fatal(err)

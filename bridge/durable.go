@@ -46,6 +46,7 @@ type durable struct {
 	done   chan struct{}      // closed when the fetch loop returned
 	slots  chan struct{}      // a worker ended: there may be room again
 	sub    *nats.Subscription // cancel requests
+	beats  *heartbeats        // keep the running watches' messages alive
 }
 
 func newDurable(m *Manager, cfg *DurableConfig) (*durable, error) {
@@ -59,6 +60,7 @@ func newDurable(m *Manager, cfg *DurableConfig) (*durable, error) {
 		return nil, err
 	}
 	d.sub = sub
+	d.beats = newHeartbeats(d)
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	go d.fetchLoop(ctx)
@@ -66,7 +68,8 @@ func newDurable(m *Manager, cfg *DurableConfig) (*durable, error) {
 }
 
 // stop ends the fetch loop and the cancel subscription, and waits for the
-// loop: after it, no new watch starts here.
+// loop: after it, no new watch starts here. The heartbeats go on until
+// the workers handed their watches back (see Manager.Shutdown).
 func (d *durable) stop() {
 	d.cancel()
 	<-d.done

@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -13,7 +12,7 @@ import (
 // lease is a worker's hold on its queued watch: the message it keeps alive
 // with InProgress while it runs and acknowledges when the watch is over,
 // and the record of what it published. Only the worker's goroutine uses
-// it, besides the heartbeat goroutine that begin starts and end stops.
+// it, besides the durable's heartbeats between begin and end.
 type lease struct {
 	d   *durable
 	msg jetstream.Msg
@@ -26,8 +25,7 @@ type lease struct {
 	// worker stops and leaves the message and the record alone.
 	lost atomic.Bool
 
-	stopBeat context.CancelFunc
-	beats    sync.WaitGroup
+	beat *beat // its place among the durable's heartbeats
 
 	// lastSave and dirty pace the checkpoint writes; only the worker's
 	// goroutine touches them.
@@ -43,58 +41,11 @@ type lease struct {
 // handed back on shutdown writes its checkpoint first.
 const checkpointEvery = time.Second
 
-// ownerCheckEvery is how many heartbeats pass between two checks that the
-// watch is still this replica's, unless a heartbeat failed: about twice
-// AckWait, so that thousands of watches cost a few reads per second.
-const ownerCheckEvery = 6
-
-// heartbeat keeps the message from being redelivered while the worker
-// runs: a third of AckWait leaves room for two lost beats. If the watch
-// was redelivered anyway (the beats did not arrive, e.g. through a NATS
-// outage longer than AckWait) and another replica took it over, it stops
-// w.
-func (l *lease) heartbeat(ctx context.Context, w *worker) {
-	t := time.NewTicker(l.d.store.AckWait / 3)
-	defer t.Stop()
-	suspect, beats := false, 0
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := l.msg.InProgress(); err != nil {
-				l.d.log.Debug("watch heartbeat failed", zap.String("assembly_id", l.q.AssemblyID), zap.Error(err))
-				suspect = true
-				continue
-			}
-			if beats++; !suspect && beats%ownerCheckEvery != 0 {
-				continue
-			}
-			suspect = false
-			if l.takenOver(ctx) {
-				l.lost.Store(true)
-				w.log.Warn("watch taken over by another replica; stopping here")
-				w.stop()
-				return
-			}
-		}
-	}
-}
-
-// takenOver reports whether the watch's record names another owner or
-// another watch: what a replica that took it over writes first.
-func (l *lease) takenOver(ctx context.Context) bool {
-	rec, err := l.d.record(ctx, l.q.AssemblyID)
-	return err == nil && rec != nil && (rec.Owner != l.d.m.cfg.Instance || rec.Watch != l.q.Watch)
-}
-
 // begin prepares w to run: it reports done when the watch must not run
 // (the Assembly finished already, or its state cannot be read now), with
 // the outcome to report. Otherwise w continues from the checkpoint.
 func (l *lease) begin(ctx context.Context, w *worker) (Outcome, bool) {
-	hctx, cancel := context.WithCancel(context.Background())
-	l.stopBeat = cancel
-	l.beats.Go(func() { l.heartbeat(hctx, w) })
+	l.beat = l.d.beats.add(l, w)
 	id := l.q.AssemblyID
 	fin, found, err := l.d.finished(ctx, id)
 	if err == nil && found && (!l.q.Replay || fin.Watch == l.q.Watch) {
@@ -162,8 +113,7 @@ func (l *lease) save(ctx context.Context, w *worker) {
 // goes back to the queue for another replica; any other is over, and is
 // remembered as finished when the Assembly itself ended.
 func (l *lease) end(ctx context.Context, w *worker, outcome Outcome, shuttingDown bool) {
-	l.stopBeat()
-	l.beats.Wait()
+	l.d.beats.remove(l.beat)
 	id := l.q.AssemblyID
 	switch {
 	case l.lost.Load():

@@ -390,20 +390,26 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 	m.mu.Lock()
 	m.closed = true
 	m.mu.Unlock()
-	if d := m.dur.Load(); d != nil {
+	d := m.dur.Load()
+	if d != nil {
 		// No new watch is taken while the running ones are handed back.
 		d.stop()
 	}
 	m.cancel()
 	done := make(chan struct{})
 	go func() { m.wg.Wait(); close(done) }()
+	var err error
 	select {
 	case <-done:
-		m.pubCancel()
-		return nil
 	case <-ctx.Done():
+		err = ctx.Err()
 		m.pubCancel()
 		<-done
-		return ctx.Err()
 	}
+	m.pubCancel()
+	if d != nil {
+		// Only now: a watch still publishing keeps its message alive.
+		d.beats.stop()
+	}
+	return err
 }
