@@ -33,13 +33,16 @@ type lease struct {
 	dirty    bool // events went out since the last write
 }
 
-// checkpointEvery paces checkpoint writes: at most one a second per
-// watch, so a busy Assembly does not write one per event. What the
-// pacing leaves out on a crash is at most a second of events, published
-// again with their stable IDs by the next owner, which takes over after
+// maxCheckpointEvery paces checkpoint writes: at most one every five
+// seconds per watch, and more often when AckWait is short (see
+// durable.checkpointEvery). Each write is a KV round trip carrying every
+// key seen so far; written once a second, they were 9 % of the bridge's
+// CPU with 5,000 watches at one result a second each. What the pacing
+// leaves out on a crash is at most that much of events, published again
+// with their stable IDs by the next owner, which takes over after
 // AckWait: well inside the duplicate window, which drops them. A watch
 // handed back on shutdown writes its checkpoint first.
-const checkpointEvery = time.Second
+const maxCheckpointEvery = 5 * time.Second
 
 // begin prepares w to run: it reports done when the watch must not run
 // (the Assembly finished already, or its state cannot be read now), with
@@ -73,10 +76,10 @@ func (l *lease) begin(ctx context.Context, w *worker) (Outcome, bool) {
 }
 
 // saveSoon records what w published, now or, when the last write is
-// under checkpointEvery old, later: it returns how long until the write
+// under d.checkpointEvery() old, later: it returns how long until the write
 // is due (0 when it was written).
 func (l *lease) saveSoon(ctx context.Context, w *worker, now time.Time) time.Duration {
-	if wait := checkpointEvery - now.Sub(l.lastSave); wait > 0 {
+	if wait := l.d.checkpointEvery() - now.Sub(l.lastSave); wait > 0 {
 		l.dirty = true
 		return wait
 	}
@@ -156,4 +159,14 @@ func (l *lease) forget(ctx context.Context, w *worker) {
 	if err := deleteKey(ctx, l.d.store.Checkpoints, l.q.AssemblyID); err != nil {
 		w.log.Warn("watch record not removed", zap.Error(err))
 	}
+}
+
+// checkpointEvery is the pace of checkpoint writes: a sixth of AckWait,
+// at most maxCheckpointEvery. A takeover comes AckWait after the last
+// beat, so the events a crash leaves out of the checkpoint are repeated
+// about AckWait plus this pace after they went out; tying the pace to
+// AckWait keeps that close to AckWait, which the duplicate window must
+// exceed anyway.
+func (d *durable) checkpointEvery() time.Duration {
+	return min(d.store.AckWait/6, maxCheckpointEvery)
 }
