@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -86,6 +87,30 @@ func Encode(ev Event) ([]byte, error) {
 	if ev.ID == "" || ev.Source == "" || ev.Type == "" {
 		return nil, fmt.Errorf("%w: id, source and type are required", ErrInvalidEvent)
 	}
+	bp := encodeBufs.Get().(*[]byte)
+	b, err := appendEvent((*bp)[:0], &ev)
+	var out []byte
+	if err == nil {
+		out = bytes.Clone(b)
+		if cap(b) <= maxPooledEncode {
+			*bp = b
+		}
+	}
+	encodeBufs.Put(bp)
+	return out, err
+}
+
+// encodeBufs holds Encode's scratch buffers: an event is built in one and
+// copied out at its exact size, one allocation instead of one for each
+// time a fresh slice would have doubled.
+var encodeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+
+// maxPooledEncode keeps a rare huge event's buffer out of the pool, so it
+// does not stay allocated.
+const maxPooledEncode = 64 << 10
+
+// appendEvent appends ev's encoding to b.
+func appendEvent(b []byte, ev *Event) ([]byte, error) {
 	specVersion, contentType, schema := ev.SpecVersion, ev.DataContentType, ev.DataSchema
 	if specVersion == "" {
 		specVersion = SpecVersion
@@ -98,7 +123,6 @@ func Encode(ev Event) ([]byte, error) {
 	}
 	// Member order follows the CloudEvents spec's attribute order (see
 	// wireEvent), so encodings are deterministic.
-	b := make([]byte, 0, 1024)
 	b = appendString(append(b, `{"specversion":`...), specVersion)
 	b = appendString(append(b, `,"id":`...), ev.ID)
 	b = appendString(append(b, `,"source":`...), ev.Source)
