@@ -109,7 +109,9 @@ func drainPublishes(js jetstream.JetStream) error {
 }
 
 // loopbackTransport dials loopback only: the references never reach
-// anything but the load source.
+// anything but the load source. Over TLS it negotiates HTTP/2 as the
+// bridge's transport does (a custom dialer turns that off unless forced),
+// and trusts the system's roots, which SSL_CERT_FILE sets.
 func loopbackTransport() *http.Transport {
 	d := &net.Dialer{Timeout: 5 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
 		host, _, err := net.SplitHostPort(address)
@@ -118,7 +120,7 @@ func loopbackTransport() *http.Transport {
 		}
 		return nil
 	}}
-	return &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 1024}
+	return &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 1024, ForceAttemptHTTP2: true}
 }
 
 // baseline is a running reference program; wg owns the per-watch

@@ -20,6 +20,9 @@ type loadConfig struct {
 	// starts producing when the stream first connects; the others refuse
 	// the stream (503) and start producing when their watch is accepted.
 	Streamed func(i int) bool
+	// TLS, when set, makes the source serve HTTPS, HTTP/2 or HTTP/1.1 as
+	// the client asks, with this certificate; nil serves plain HTTP/1.1.
+	TLS *upstreamCert
 }
 
 // loadSource plays the Transloadit API for one phase: GET
@@ -40,6 +43,8 @@ type loadSource struct {
 	done chan struct{} // closed by close: handlers and timers stop
 
 	serveDone chan struct{} // closed when Serve returned
+
+	http1Reqs, http2Reqs atomic.Int64 // requests by protocol version
 }
 
 // asmState is one Assembly's progress. Stamps are read by the subscriber
@@ -63,9 +68,13 @@ func newLoadSource(cfg loadConfig, x ids) (*loadSource, error) {
 	if err != nil {
 		return nil, err
 	}
+	scheme := "http://"
+	if cfg.TLS != nil {
+		scheme = "https://"
+	}
 	l := &loadSource{
 		cfg:       cfg,
-		pay:       payloads{ids: x, base: "http://" + ln.Addr().String()},
+		pay:       payloads{ids: x, base: scheme + ln.Addr().String()},
 		asms:      make([]asmState, cfg.Assemblies),
 		ln:        ln,
 		done:      make(chan struct{}),
@@ -77,11 +86,7 @@ func newLoadSource(cfg loadConfig, x ids) (*loadSource, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /assemblies/{id}", l.serveStatus)
 	mux.HandleFunc("GET /ws1", l.serveStream)
-	l.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		defer close(l.serveDone)
-		_ = l.srv.Serve(ln)
-	}()
+	l.serve(mux)
 	return l, nil
 }
 

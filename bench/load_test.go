@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -23,6 +25,11 @@ func newTestLoadSource(t *testing.T, cfg loadConfig) *loadSource {
 
 func get(t *testing.T, ctx context.Context, url string, accept string) *http.Response {
 	t.Helper()
+	return getWith(t, ctx, http.DefaultClient, url, accept)
+}
+
+func getWith(t *testing.T, ctx context.Context, client *http.Client, url string, accept string) *http.Response {
+	t.Helper()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -30,7 +37,7 @@ func get(t *testing.T, ctx context.Context, url string, accept string) *http.Res
 	if accept != "" {
 		req.Header.Set("Accept", accept)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,16 +45,53 @@ func get(t *testing.T, ctx context.Context, url string, accept string) *http.Res
 	return resp
 }
 
-// TestLoadSourceStream reads a whole update stream over HTTP: the id line,
-// every result in order, assembly_finished, the end; then the status has
-// every result and says completed.
+// TestLoadSourceStream reads a whole update stream: the id line, every
+// result in order, assembly_finished, the end; then the status has every
+// result and says completed. It does so over plain HTTP and over TLS,
+// where the source serves HTTP/2 to a client trusting its certificate
+// and HTTP/1.1 to one that asks for nothing else, and counts each.
 func TestLoadSourceStream(t *testing.T) {
+	cert, err := newUpstreamCert()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name   string
+		cert   *upstreamCert
+		http2  bool // the client offers HTTP/2
+		scheme string
+		proto  int // the version both ends must use
+	}{
+		{"plain", nil, true, "http://", 1},
+		{"TLS HTTP/2", cert, true, "https://", 2},
+		{"TLS HTTP/1.1", cert, false, "https://", 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := new(http.Protocols)
+			p.SetHTTP1(true)
+			p.SetHTTP2(tt.http2)
+			tr := &http.Transport{Protocols: p}
+			if tt.cert != nil {
+				tr.TLSClientConfig = &tls.Config{RootCAs: tt.cert.pool()}
+			}
+			l := newTestLoadSource(t, loadConfig{Assemblies: 2, Results: 3, Streamed: func(int) bool { return true }, TLS: tt.cert})
+			// Before the source closes: it would wait for the client to
+			// hang up an HTTP/2 connection after its GOAWAY.
+			t.Cleanup(tr.CloseIdleConnections)
+			if !strings.HasPrefix(l.pay.base, tt.scheme) {
+				t.Errorf("base %s; want %s", l.pay.base, tt.scheme)
+			}
+			testStream(t, l, &http.Client{Transport: tr}, tt.proto)
+		})
+	}
+}
+
+func testStream(t *testing.T, l *loadSource, client *http.Client, proto int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	l := newTestLoadSource(t, loadConfig{Assemblies: 2, Results: 3, Streamed: func(int) bool { return true }})
-	resp := get(t, ctx, l.pay.streamURL(1), "text/event-stream")
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("stream status = %d; want 200", resp.StatusCode)
+	resp := getWith(t, ctx, client, l.pay.streamURL(1), "text/event-stream")
+	if resp.StatusCode != http.StatusOK || resp.ProtoMajor != proto {
+		t.Fatalf("stream: %d over %s; want 200 over HTTP/%d", resp.StatusCode, resp.Proto, proto)
 	}
 	br := bufio.NewReader(resp.Body)
 	var frames []string
@@ -72,12 +116,16 @@ func TestLoadSourceStream(t *testing.T) {
 	if l.stamp(1, -1).IsZero() || !l.stamp(0, 0).IsZero() {
 		t.Errorf("stamps: finish %v, untouched Assembly %v; want set, zero", l.stamp(1, -1), l.stamp(0, 0))
 	}
-	st := status(t, ctx, l, 1)
+	st := statusWith(t, ctx, client, l, 1)
 	if st.OK != "ASSEMBLY_COMPLETED" || len(st.Results[resultStep]) != 3 {
 		t.Errorf("status = %s with %d results; want ASSEMBLY_COMPLETED with 3", st.OK, len(st.Results[resultStep]))
 	}
 	if reqs, conns := l.counts(); reqs != 1 || conns != 1 {
 		t.Errorf("counts() = %d, %d; want 1 status request, 1 stream connection", reqs, conns)
+	}
+	h1, h2 := l.protocols()
+	if byVersion := map[int]int64{1: h1, 2: h2}; byVersion[proto] != 2 || h1+h2 != 2 {
+		t.Errorf("protocols() = %d HTTP/1, %d HTTP/2; want both requests over HTTP/%d", h1, h2, proto)
 	}
 }
 
@@ -129,7 +177,12 @@ type testStatus struct {
 
 func status(t *testing.T, ctx context.Context, l *loadSource, asm int) testStatus {
 	t.Helper()
-	resp := get(t, ctx, l.pay.statusURL(asm), "")
+	return statusWith(t, ctx, http.DefaultClient, l, asm)
+}
+
+func statusWith(t *testing.T, ctx context.Context, client *http.Client, l *loadSource, asm int) testStatus {
+	t.Helper()
+	resp := getWith(t, ctx, client, l.pay.statusURL(asm), "")
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)

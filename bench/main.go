@@ -57,7 +57,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func writeOutputs(o options, rs []result, stdout io.Writer) error {
 	if o.Plot != "" {
-		title := fmt.Sprintf("%d watches × %d results, %s, %s\nbox p25–p75, line p50, whiskers p1–p99, dot max", o.Watches, o.Results, rateTitle(o.Rate), o.Mode)
+		title := fmt.Sprintf("%d watches × %d results, %s, %s, %s\nbox p25–p75, line p50, whiskers p1–p99, dot max", o.Watches, o.Results, rateTitle(o.Rate), o.Mode, o.scheme())
 		if err := writePlot(o.Plot, title, rs); err != nil {
 			return err
 		}
@@ -65,7 +65,7 @@ func writeOutputs(o options, rs []result, stdout io.Writer) error {
 	if o.JSON {
 		return writeJSON(stdout, rs)
 	}
-	fmt.Fprintf(stdout, "%d watches × %d results, rate %s per Assembly, mode %s\n\n", o.Watches, o.Results, rateText(o.Rate), o.Mode)
+	fmt.Fprintf(stdout, "%d watches × %d results, rate %s per Assembly, mode %s, upstream %s\n\n", o.Watches, o.Results, rateText(o.Rate), o.Mode, o.scheme())
 	writeTable(stdout, rs)
 	return nil
 }
@@ -112,6 +112,16 @@ func runAll(ctx context.Context, o options, stderr io.Writer) ([]result, error) 
 		return nil, err
 	}
 	e := &env{opts: o, nc: nc, js: js, natsURL: ns.ClientURL(), dataDir: dir, client: &http.Client{Transport: loopbackTransport()}}
+	if o.TLS {
+		// One certificate for the run; its PEM goes with dir.
+		if e.cert, err = newUpstreamCert(); err != nil {
+			return nil, err
+		}
+		e.certFile = filepath.Join(dir, "upstream-cert.pem")
+		if err := e.cert.writePEM(e.certFile); err != nil {
+			return nil, err
+		}
+	}
 	var rs []result
 	for _, t := range o.targets() {
 		fmt.Fprintf(stderr, "bench: measuring %s\n", t)

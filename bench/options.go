@@ -34,6 +34,7 @@ type options struct {
 	BaselineBin string
 	Refs        []string
 	Concurrency int
+	TLS         bool
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -52,6 +53,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.BaselineBin, "baseline-bin", "", "a second tlbridge binary (e.g. an older commit) measured in the same run")
 	refs := fs.String("refs", kindRelay+","+kindPoll1s, "references measured after the bridge, comma-separated: relay, poll-1s; empty for none")
 	fs.IntVar(&o.Concurrency, "watch-concurrency", 32, "watch requests in flight while the watches are sent")
+	fs.BoolVar(&o.TLS, "tls", true, "serve the Transloadit API over HTTPS (HTTP/2 or HTTP/1.1 by ALPN), as production does; false serves plain HTTP/1.1")
 	if err := fs.Parse(args); err != nil {
 		return o, fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -86,6 +88,14 @@ func (o options) validate() error {
 		return fmt.Errorf("%w: --watch-concurrency must be in [1, 1024]", errUsage)
 	}
 	return nil
+}
+
+// scheme is the load source's URL scheme.
+func (o options) scheme() string {
+	if o.TLS {
+		return "https"
+	}
+	return "http"
 }
 
 // targets lists the columns of the run, in the order they are measured.

@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -68,5 +70,23 @@ func TestParseLoadAvg(t *testing.T) {
 		if _, err := parseLoadAvg(bad); !errors.Is(err, errProcFormat) {
 			t.Errorf("parseLoadAvg(%q) error = %v; want errProcFormat", bad, err)
 		}
+	}
+}
+
+// TestCleanEnv: a child gets this process's environment without the
+// bridge's settings, and with the variables it is given instead of
+// inherited ones, so SSL_CERT_FILE names the load source's certificate.
+func TestCleanEnv(t *testing.T) {
+	t.Setenv("TLBRIDGE_API_BASE", "https://api2.transloadit.com")
+	t.Setenv("SSL_CERT_FILE", "inherited.pem")
+	t.Setenv("BENCH_TEST_KEPT", "1")
+	env := cleanEnv([]string{"SSL_CERT_FILE=load-source.pem"})
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "TLBRIDGE_") || strings.HasPrefix(kv, "SSL_CERT_FILE=") {
+			t.Errorf("cleanEnv kept %q", kv)
+		}
+	}
+	if !slices.Contains(env, "BENCH_TEST_KEPT=1") {
+		t.Errorf("cleanEnv dropped BENCH_TEST_KEPT")
 	}
 }

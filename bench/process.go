@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -25,10 +26,11 @@ type process struct {
 }
 
 // startProcess runs path with args and env (added to a copy of this
-// process's environment without any TLBRIDGE_ variable).
+// process's environment without any TLBRIDGE_ variable, nor any that env
+// sets).
 func startProcess(name, path string, args, env []string, httpAddr string) (*process, error) {
 	cmd := exec.Command(path, args...)
-	cmd.Env = append(cleanEnv(), env...)
+	cmd.Env = append(cleanEnv(env), env...)
 	p := &process{name: name, cmd: cmd, httpAddr: httpAddr, stderr: &tailBuffer{max: 64 << 10}, exited: make(chan struct{})}
 	cmd.Stdout = p.stderr
 	cmd.Stderr = p.stderr
@@ -42,10 +44,12 @@ func startProcess(name, path string, args, env []string, httpAddr string) (*proc
 	return p, nil
 }
 
-func cleanEnv() []string {
+func cleanEnv(set []string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "TLBRIDGE_") {
+		k, _, _ := strings.Cut(kv, "=")
+		overridden := slices.ContainsFunc(set, func(s string) bool { return strings.HasPrefix(s, k+"=") })
+		if !overridden && !strings.HasPrefix(k, "TLBRIDGE_") {
 			env = append(env, kv)
 		}
 	}

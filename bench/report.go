@@ -120,6 +120,12 @@ func lookup(key string) figure {
 // column's ("1.00" on itself).
 func writeTable(w io.Writer, rs []result) {
 	rows := [][]string{append([]string{"measure"}, names(rs)...)}
+	rows = append(rows, row("upstream protocol (as the load source saw it)", rs, func(r *result) string {
+		if r.Upstream == "" {
+			return "–"
+		}
+		return r.Upstream
+	}))
 	for _, f := range figures {
 		rows = append(rows, row(f.label, rs, func(r *result) string {
 			if v, ok := f.value(r); ok {

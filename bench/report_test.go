@@ -54,7 +54,7 @@ func sampleResults() []result {
 	return []result{
 		{Target: "tlbridge", Watches: 2, Results: 1, Expected: 4, Delivered: 4, Elapsed: 2 * time.Second,
 			CPU: 400 * time.Microsecond, PeakRSS: 30 << 20, IdleRSS: 20 << 20, IdleGoroutines: 10, PeakGoroutines: 20,
-			StatusRequests: 6, StreamConnections: 2, Latency: lat(1, 2, 3, 4)},
+			StatusRequests: 6, StreamConnections: 2, Upstream: "HTTP/2", Latency: lat(1, 2, 3, 4)},
 		{Target: "relay", Watches: 2, Results: 1, Expected: 4, Delivered: 4, Elapsed: time.Second,
 			CPU: 100 * time.Microsecond, PeakRSS: 15 << 20, StreamConnections: 2, Latency: lat(1, 1, 1, 2)},
 		{Target: "broken", Watches: 2, Results: 1, Expected: 4, Missing: 4},
@@ -68,6 +68,7 @@ func TestWriteTable(t *testing.T) {
 	for _, want := range []string{
 		"| measure ",
 		"| tlbridge | relay | broken |",
+		"|   HTTP/2 |     – |      – |", // upstream protocol
 		"| latency p50 (ms) ",
 		"| events/s ",
 		"|        2 |     4 |      – |", // events/s
@@ -81,8 +82,8 @@ func TestWriteTable(t *testing.T) {
 			t.Errorf("writeTable output lacks %q:\n%s", want, out)
 		}
 	}
-	if n := strings.Count(out, "\n"); n != len(figures)+len(ratioKeys)+2 {
-		t.Errorf("writeTable wrote %d lines; want %d", n, len(figures)+len(ratioKeys)+2)
+	if n := strings.Count(out, "\n"); n != len(figures)+len(ratioKeys)+3 {
+		t.Errorf("writeTable wrote %d lines; want %d", n, len(figures)+len(ratioKeys)+3)
 	}
 }
 
@@ -103,5 +104,23 @@ func TestWriteJSON(t *testing.T) {
 	}
 	if _, ok := got[2].Figures["latency_p50_ms"]; ok {
 		t.Errorf("writeJSON gave a latency for a target without samples: %v", got[2].Figures)
+	}
+}
+
+func TestUpstreamProtocol(t *testing.T) {
+	for _, tt := range []struct {
+		tls          bool
+		http1, http2 int64
+		want         string
+	}{
+		{true, 0, 12, "HTTP/2 over TLS"},
+		{true, 12, 0, "HTTP/1.1 over TLS"},
+		{false, 12, 0, "HTTP/1.1"},
+		{true, 3, 9, "HTTP/2 (9 requests) and HTTP/1.1 (3) over TLS"},
+		{false, 0, 0, "none"},
+	} {
+		if got := upstreamProtocol(tt.tls, tt.http1, tt.http2); got != tt.want {
+			t.Errorf("upstreamProtocol(%v, %d, %d) = %q; want %q", tt.tls, tt.http1, tt.http2, got, tt.want)
+		}
 	}
 }

@@ -23,6 +23,9 @@ type env struct {
 	natsURL string
 	dataDir string
 	client  *http.Client // loopback only
+
+	cert     *upstreamCert // the load source's, with --tls
+	certFile string        // cert's PEM, for the targets' SSL_CERT_FILE
 }
 
 // result is one target's figures. Later figures (e.g. KV writes per
@@ -60,6 +63,12 @@ type result struct {
 	StatusRequests    int64 `json:"status_requests"`
 	StreamConnections int64 `json:"stream_connections"`
 
+	// Upstream is how the target talked to the load source, as the load
+	// source saw it: "HTTP/2 over TLS", "HTTP/1.1", or both with counts.
+	Upstream      string `json:"upstream"`
+	UpstreamHTTP1 int64  `json:"upstream_http1_requests"`
+	UpstreamHTTP2 int64  `json:"upstream_http2_requests"`
+
 	Latency     distribution `json:"-"` // every timed event
 	TermLatency distribution `json:"-"` // the terminal events only
 	Error       string       `json:"error,omitempty"`
@@ -75,13 +84,13 @@ func (e *env) runPhase(ctx context.Context, t target) (res result, err error) {
 	x := newIDs()
 	src, err := newLoadSource(loadConfig{
 		Assemblies: o.Watches, Results: o.Results, Rate: o.Rate, StartDelay: o.StartDelay,
-		Streamed: t.streamed(o.Mode),
+		Streamed: t.streamed(o.Mode), TLS: e.cert,
 	}, x)
 	if err != nil {
 		return res, err
 	}
 	defer src.close()
-	p, err := t.start(o, e.natsURL, src.pay.base, e.dataDir)
+	p, err := t.start(o, e.natsURL, src.pay.base, e.certFile, e.dataDir)
 	if err != nil {
 		return res, err
 	}
@@ -149,6 +158,8 @@ func (e *env) measure(ctx context.Context, p *process, src *loadSource, coll *co
 		res.Elapsed = d.Last.Sub(start)
 	}
 	res.StatusRequests, res.StreamConnections = src.counts()
+	res.UpstreamHTTP1, res.UpstreamHTTP2 = src.protocols()
+	res.Upstream = upstreamProtocol(e.opts.TLS, res.UpstreamHTTP1, res.UpstreamHTTP2)
 	return res, nil
 }
 

@@ -35,10 +35,17 @@ func (t target) streamed(mode string) func(int) bool {
 }
 
 // start runs the target against the phase's NATS server and load source.
-func (t target) start(o options, natsURL, loadURL, dataDir string) (*process, error) {
+// certFile, when set, is the PEM file of the load source's certificate:
+// every target trusts it through SSL_CERT_FILE, as a deployment trusts a
+// private CA, with no setting of its own.
+func (t target) start(o options, natsURL, loadURL, certFile, dataDir string) (*process, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
+	}
+	var env []string
+	if certFile != "" {
+		env = append(env, "SSL_CERT_FILE="+certFile)
 	}
 	if t.Kind != kindBridge {
 		self, err := os.Executable()
@@ -46,20 +53,23 @@ func (t target) start(o options, natsURL, loadURL, dataDir string) (*process, er
 			return nil, err
 		}
 		args := []string{"baseline", "--kind", t.Kind, "--nats", natsURL, "--http", addr}
-		return startProcess(t.Name, self, args, nil, addr)
+		return startProcess(t.Name, self, args, env, addr)
 	}
-	env := []string{
-		"TLBRIDGE_NATS_URL=" + natsURL,
-		"TLBRIDGE_API_BASE=" + loadURL,
+	env = append(env,
+		"TLBRIDGE_NATS_URL="+natsURL,
+		"TLBRIDGE_API_BASE="+loadURL,
 		"TLBRIDGE_ALLOWED_HOSTS=127.0.0.1",
+		// The load source listens on a port of its own: the allow list
+		// admits a port only on a loopback host it names while ALLOW_HTTP
+		// is set. With --tls every URL is https all the same.
 		"TLBRIDGE_ALLOW_HTTP=true",
-		"TLBRIDGE_HTTP_ADDR=" + addr,
-		"TLBRIDGE_MAX_WATCHES=" + strconv.Itoa(max(o.Watches, 10000)),
-		"TLBRIDGE_DISABLE_STREAM=" + strconv.FormatBool(o.Mode == modePoll),
+		"TLBRIDGE_HTTP_ADDR="+addr,
+		"TLBRIDGE_MAX_WATCHES="+strconv.Itoa(max(o.Watches, 10000)),
+		"TLBRIDGE_DISABLE_STREAM="+strconv.FormatBool(o.Mode == modePoll),
 		"TLBRIDGE_INSTANCE=bench",
 		"TLBRIDGE_LOG_LEVEL=warn",
-		"TLBRIDGE_DATA_DIR=" + filepath.Join(dataDir, "tlbridge"),
-	}
+		"TLBRIDGE_DATA_DIR="+filepath.Join(dataDir, "tlbridge"),
+	)
 	return startProcess(t.Name, t.Bin, []string{"serve"}, env, addr)
 }
 

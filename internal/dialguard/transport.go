@@ -3,6 +3,43 @@ package dialguard
 import (
 	"net/http"
 	"sync"
+	"time"
+)
+
+// HTTP/2 receive windows of Transport. net/http's defaults (4 MiB per
+// stream, 1 GiB per connection) let a bridge whose readers have stopped
+// buffer gigabytes: its read-ahead stops reading, but over HTTP/2 that
+// does not push back on the upstream; flow control does, once these
+// windows are full. Each bounds the data received and not yet read:
+// 64 KiB a stream (640 MiB at most for 10,000 streams, however many
+// connections they use) and 1 MiB a connection (40 MiB for 10,000 streams
+// at 250 a connection, net/http's server default; 100 MiB at 100).
+//
+// 64 KiB is the protocol's own default stream window, about 30 results of
+// a typical size, and still 640 KB/s for one stream at 100 ms round-trip,
+// against the few KB/s a stream carries; a 1 MB status takes some 16 round
+// trips. net/http gives a connection's window back only as bodies are
+// read, so a stream whose reader waits holds its share of it until it
+// reads again: at 16 stream windows, one or a few such streams leave the
+// others on the connection their full pace.
+const (
+	http2StreamWindow = 64 << 10
+	http2ConnWindow   = 1 << 20
+)
+
+// HTTP/2 health checks. An update stream's connection stays open for the
+// life of its Assemblies. When it dies silently (a NAT entry dropped, a
+// host gone without a reset), its streams learn of it only from their idle
+// timeout, and their reconnects go out on the same dead connection, which
+// the pool still takes for alive, until TCP gives up minutes later. With
+// these, net/http sends a PING after 30 s without a frame and closes the
+// connection if no answer comes within 15 s: a dead connection is gone
+// before the streams' idle timeout (90 s by default), and they reconnect
+// on a new one. A busy connection never pings, as every frame counts; a
+// silent live one costs a PING every 30 s.
+const (
+	http2PingAfter   = 30 * time.Second
+	http2PingTimeout = 15 * time.Second
 )
 
 // transports holds one shared Transport per policy, so that every client
@@ -13,9 +50,10 @@ var transports struct {
 }
 
 // Transport returns the process's HTTP transport for g's policy: the
-// settings of http.DefaultTransport, dialling through g, and no proxy (a
-// proxy would be dialled instead of the host, and checked instead of it).
-// Calls with Guards of the same policy return the same Transport.
+// settings of http.DefaultTransport, dialling through g, no proxy (a
+// proxy would be dialled instead of the host, and checked instead of it),
+// and bounded HTTP/2 windows with health checks. Calls with Guards of the
+// same policy return the same Transport.
 func (g *Guard) Transport() *http.Transport {
 	k := g.key()
 	transports.mu.Lock()
@@ -27,6 +65,12 @@ func (g *Guard) Transport() *http.Transport {
 	t.Proxy = nil
 	t.DialContext = g.Dialer().DialContext
 	t.DialTLSContext = nil
+	t.HTTP2 = &http.HTTP2Config{
+		MaxReceiveBufferPerStream:     http2StreamWindow,
+		MaxReceiveBufferPerConnection: http2ConnWindow,
+		SendPingTimeout:               http2PingAfter,
+		PingTimeout:                   http2PingTimeout,
+	}
 	if transports.m == nil {
 		transports.m = make(map[string]*http.Transport)
 	}
