@@ -46,7 +46,7 @@ func NewClient(cfg Config) (*Client, error) {
 	cfg = cfg.withDefaults()
 	c := &Client{cfg: cfg, id: id, http: cfg.HTTPClient, backoff: retry.Backoff{Min: cfg.MinBackoff, Max: cfg.MaxBackoff}}
 	if c.http == nil {
-		c.http = &http.Client{Transport: dialguard.New(cfg.AllowList.HostSuffixes).Transport()}
+		c.http = &http.Client{Transport: dialguard.New(cfg.AllowList.HostSuffixes).StreamTransport()}
 	}
 	return c, nil
 }

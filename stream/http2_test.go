@@ -30,7 +30,7 @@ func TestHTTP2(t *testing.T) {
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 
-	tr := dialguard.New(loopback.HostSuffixes).Transport().Clone()
+	tr := dialguard.New(loopback.HostSuffixes).StreamTransport().Clone()
 	pool := x509.NewCertPool()
 	pool.AddCert(srv.Certificate())
 	tr.TLSClientConfig = &tls.Config{RootCAs: pool}

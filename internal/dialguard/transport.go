@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// HTTP/2 receive windows of Transport. net/http's defaults (4 MiB per
+// HTTP/2 receive windows of StreamTransport. net/http's defaults (4 MiB per
 // stream, 1 GiB per connection) let a bridge whose readers have stopped
 // buffer gigabytes: its read-ahead stops reading, but over HTTP/2 that
 // does not push back on the upstream; flow control does, once these
@@ -17,8 +17,8 @@ import (
 //
 // 64 KiB is the protocol's own default stream window, about 30 results of
 // a typical size, and still 640 KB/s for one stream at 100 ms round-trip,
-// against the few KB/s a stream carries; a 1 MB status takes some 16 round
-// trips. net/http gives a connection's window back only as bodies are
+// against the few KB/s a stream carries; the largest event allowed, 2 MiB,
+// takes some 32 round trips. net/http gives a connection's window back only as bodies are
 // read, so a stream whose reader waits holds its share of it until it
 // reads again: at 16 stream windows, one or a few such streams leave the
 // others on the connection their full pace.
@@ -46,16 +46,35 @@ const (
 // with the same allow list shares one connection pool.
 var transports struct {
 	mu sync.Mutex                 // guards m
-	m  map[string]*http.Transport // by Guard.key
+	m  map[string]*http.Transport // by use and Guard.key
 }
 
-// Transport returns the process's HTTP transport for g's policy: the
-// settings of http.DefaultTransport, dialling through g, no proxy (a
-// proxy would be dialled instead of the host, and checked instead of it),
-// and bounded HTTP/2 windows with health checks. Calls with Guards of the
-// same policy return the same Transport.
+// Transport returns the process's HTTP transport for g's policy, for
+// requests whose bodies are read at once, such as statuses: the settings
+// of http.DefaultTransport, dialling through g, no proxy (a proxy would be
+// dialled instead of the host, and checked instead of it), and HTTP/2
+// health checks. Calls with Guards of the same policy return the same
+// Transport.
 func (g *Guard) Transport() *http.Transport {
-	k := g.key()
+	return g.shared("", &http.HTTP2Config{SendPingTimeout: http2PingAfter, PingTimeout: http2PingTimeout})
+}
+
+// StreamTransport is [Guard.Transport] for long-lived streams, with
+// bounded HTTP/2 receive windows. It keeps connections of its own: a
+// status fetch sharing a connection with stalled streams could wait for
+// window space they hold, while the worker waiting for that fetch is the
+// one that would read its stream and give the space back.
+func (g *Guard) StreamTransport() *http.Transport {
+	return g.shared("stream", &http.HTTP2Config{
+		MaxReceiveBufferPerStream:     http2StreamWindow,
+		MaxReceiveBufferPerConnection: http2ConnWindow,
+		SendPingTimeout:               http2PingAfter,
+		PingTimeout:                   http2PingTimeout,
+	})
+}
+
+func (g *Guard) shared(use string, h2 *http.HTTP2Config) *http.Transport {
+	k := use + "\x00" + g.key()
 	transports.mu.Lock()
 	defer transports.mu.Unlock()
 	if t, ok := transports.m[k]; ok {
@@ -65,12 +84,7 @@ func (g *Guard) Transport() *http.Transport {
 	t.Proxy = nil
 	t.DialContext = g.Dialer().DialContext
 	t.DialTLSContext = nil
-	t.HTTP2 = &http.HTTP2Config{
-		MaxReceiveBufferPerStream:     http2StreamWindow,
-		MaxReceiveBufferPerConnection: http2ConnWindow,
-		SendPingTimeout:               http2PingAfter,
-		PingTimeout:                   http2PingTimeout,
-	}
+	t.HTTP2 = h2
 	if transports.m == nil {
 		transports.m = make(map[string]*http.Transport)
 	}
