@@ -18,22 +18,30 @@ const maxDepth = 1000
 // The nesting it counts is restored either way, so a caller may set Off
 // back and read the same bytes again another way.
 type Scanner struct {
-	Data  []byte // the document
-	Off   int    // where the next read starts
-	depth int
+	Data   []byte // the document
+	Off    int    // where the next read starts
+	depth  int
+	spaced int
 }
 
 // SkipSpace skips insignificant whitespace.
 func (s *Scanner) SkipSpace() {
-	for s.Off < len(s.Data) {
-		switch s.Data[s.Off] {
-		case ' ', '\t', '\n', '\r':
-			s.Off++
-		default:
-			return
-		}
+	i := s.Off
+	for i < len(s.Data) && isSpace(s.Data[i]) {
+		i++
+	}
+	if i > s.Off {
+		s.Off = i
+		s.spaced++
 	}
 }
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// Spaced counts the runs of insignificant whitespace skipped so far. A
+// value read while it stays the same has none: its bytes are already
+// compact and can be copied as they are.
+func (s *Scanner) Spaced() int { return s.spaced }
 
 // Peek returns the next byte, 0 at the end.
 func (s *Scanner) Peek() byte {

@@ -164,13 +164,14 @@ func (d *decoder) intern(b []byte) string {
 // member for Extra, a named one that decoded to a zero value for zeros, or
 // the value of a kindRaw field.
 type kept struct {
-	name  string
-	raw   []byte
-	to    keptIn
-	index int // of the field, for keptField
+	name   string
+	raw    []byte
+	spaced bool // raw has whitespace to strip; upstream's JSON rarely does
+	to     keptIn
+	index  int // of the field, for keptField
 }
 
-type keptIn int
+type keptIn uint8 // small, so that spaced fits in kept without growing it
 
 const (
 	keptExtra keptIn = iota
@@ -207,8 +208,9 @@ func (d *decoder) decodeStruct(v reflect.Value, tk *typeKeys) (extra, zeros map[
 		if !isASCII(name) || tk.foldsToKnown(name) {
 			return false
 		}
+		spaced := d.Spaced()
 		raw, ok := d.Value()
-		d.kept = append(d.kept, kept{name: d.intern(name), raw: raw, to: keptExtra})
+		d.kept = append(d.kept, kept{name: d.intern(name), raw: raw, spaced: d.Spaced() != spaced, to: keptExtra})
 		return ok
 	})
 	if !ok {
@@ -220,16 +222,18 @@ func (d *decoder) decodeStruct(v reflect.Value, tk *typeKeys) (extra, zeros map[
 
 // field decodes the value of a known member into its field fv.
 func (d *decoder) field(fv reflect.Value, f *field) bool {
-	start := d.Off
+	start, spaced := d.Off, d.Spaced()
 	if !d.fieldValue(fv, f.kind) {
 		return false
 	}
-	raw := d.Data[start:d.Off]
+	k := kept{raw: d.Data[start:d.Off], spaced: d.Spaced() != spaced}
 	switch {
 	case f.kind == kindRaw:
-		d.kept = append(d.kept, kept{raw: raw, to: keptField, index: f.index})
+		k.to, k.index = keptField, f.index
+		d.kept = append(d.kept, k)
 	case f.omittable && fv.IsZero():
-		d.kept = append(d.kept, kept{name: f.name, raw: raw, to: keptZero})
+		k.to, k.name = keptZero, f.name
+		d.kept = append(d.kept, k)
 	}
 	return true
 }
@@ -344,7 +348,11 @@ func store(v reflect.Value, keep []kept) (extra, zeros map[string]json.RawMessag
 	buf := make([]byte, 0, n)
 	for _, k := range keep {
 		start := len(buf)
-		buf = jsonscan.StripSpace(buf, k.raw)
+		if k.spaced {
+			buf = jsonscan.StripSpace(buf, k.raw)
+		} else {
+			buf = append(buf, k.raw...)
+		}
 		raw := json.RawMessage(buf[start:len(buf):len(buf)]) // full, so appending to one value never overwrites the next
 		switch k.to {
 		case keptExtra:
