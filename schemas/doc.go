@@ -25,5 +25,6 @@
 // [encoding/json.RawMessage] rather than failing. A breaking change becomes v2,
 // published on v2 subjects beside v1 for a deprecation period.
 //
-// This package depends on the standard library only.
+// This package depends on the standard library only (and on a JSON
+// scanner internal to this module that does too).
 package schemas

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -125,6 +126,34 @@ func FuzzEncodeMatchesEncodingJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string, v float64) {
 		for _, ev := range encodeCases(s, v) {
 			checkSameEncoding(t, ev)
+		}
+	})
+}
+
+// appendRawStd is appendRaw as json.Compact alone does it.
+func appendRawStd(b []byte, raw []byte) ([]byte, error) {
+	buf := bytes.NewBuffer(b)
+	err := json.Compact(buf, raw)
+	return buf.Bytes(), err
+}
+
+// FuzzAppendRawMatchesCompact holds appendRaw to json.Compact on any
+// input: the same bytes, and the same error.
+func FuzzAppendRawMatchesCompact(f *testing.F) {
+	for _, s := range []string{
+		`{"width":1364,"date_recorded":null,"aspect_ratio":"3.327"}`,
+		" [ 1 , \"a b\" ,{\"c\" :\t-0.5e3} ]\n",
+		"\"\xff\u2028<&>\"",
+		`{"a":`, `[01]`, `1 2`, ``, `nope`,
+		strings.Repeat("[", 1001) + strings.Repeat("]", 1001),
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		got, err := appendRaw([]byte("k:"), raw)
+		want, wantErr := appendRawStd([]byte("k:"), raw)
+		if !bytes.Equal(got, want) || fmt.Sprint(err) != fmt.Sprint(wantErr) {
+			t.Fatalf("appendRaw(%q) = %q, %v; json.Compact gives %q, %v", raw, got, err, want, wantErr)
 		}
 	})
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tlbridge/tlbridge/internal/jsonscan"
 )
 
 // decoder decodes a status, its files and its results in one pass over the
@@ -20,7 +22,7 @@ import (
 // decodes that object with encoding/json and decodeWithExtra, so the
 // subtle cases and every error message are theirs.
 type decoder struct {
-	scanner
+	jsonscan.Scanner
 	names map[string]string // so the results of a status share one copy of each member name
 
 	// kept is scratch for decodeStruct, used as a stack: each object
@@ -29,15 +31,15 @@ type decoder struct {
 }
 
 func newDecoder(data []byte) *decoder {
-	return &decoder{scanner: scanner{data: data}}
+	return &decoder{Scanner: jsonscan.Scanner{Data: data}}
 }
 
 // status decodes a document that is one status object into st, which must
 // be zero. On false, st holds garbage.
 func (d *decoder) status(st *Status) bool {
-	d.skipSpace()
+	d.SkipSpace()
 	extra, zeros, ok := d.decodeStruct(reflect.ValueOf((*statusFields)(st)).Elem(), statusKeys)
-	if !ok || !d.end() {
+	if !ok || !d.End() {
 		return false
 	}
 	st.Extra, st.zeros = extra, zeros
@@ -64,12 +66,12 @@ func (d *decoder) file(f *File) bool {
 // File.unmarshalSlow, as encoding/json would have, so that one odd file
 // does not cost the whole status its single pass.
 func (d *decoder) fileElem(f *File) bool {
-	start, depth := d.off, d.depth
+	start := d.Off
 	if d.file(f) {
 		return true
 	}
-	d.off, d.depth = start, depth
-	raw, ok := d.value()
+	d.Off = start
+	raw, ok := d.Value()
 	if !ok {
 		return false
 	}
@@ -79,11 +81,11 @@ func (d *decoder) fileElem(f *File) bool {
 
 // files decodes an array of files, or null, into *p, which must be nil.
 func (d *decoder) files(p *[]File) bool {
-	if d.peek() == 'n' {
-		return d.literal("null")
+	if d.Peek() == 'n' {
+		return d.Literal("null")
 	}
 	files := []File{}
-	ok := d.array(func() bool {
+	ok := d.Array(func() bool {
 		files = append(files, File{})
 		return d.fileElem(&files[len(files)-1])
 	})
@@ -94,12 +96,12 @@ func (d *decoder) files(p *[]File) bool {
 // results decodes a results object, or null, into r, which must be zero,
 // as Results.unmarshalSlow does.
 func (d *decoder) results(r *Results) bool {
-	if d.peek() == 'n' {
-		return d.literal("null")
+	if d.Peek() == 'n' {
+		return d.Literal("null")
 	}
 	var order []string
 	steps := make(map[string][]File)
-	ok := d.object(func(key []byte, escaped bool) bool {
+	ok := d.Object(func(key []byte, escaped bool) bool {
 		step, ok := d.name(key, escaped)
 		if !ok {
 			return false
@@ -162,13 +164,14 @@ func (d *decoder) intern(b []byte) string {
 // member for Extra, a named one that decoded to a zero value for zeros, or
 // the value of a kindRaw field.
 type kept struct {
-	name  string
-	raw   []byte
-	to    keptIn
-	index int // of the field, for keptField
+	name   string
+	raw    []byte
+	spaced bool // raw has whitespace to strip; upstream's JSON rarely does
+	to     keptIn
+	index  int // of the field, for keptField
 }
 
-type keptIn int
+type keptIn uint8 // small, so that spaced fits in kept without growing it
 
 const (
 	keptExtra keptIn = iota
@@ -185,7 +188,7 @@ func (d *decoder) decodeStruct(v reflect.Value, tk *typeKeys) (extra, zeros map[
 	var seen uint64 // bit i: field i had its member
 	mark := len(d.kept)
 	defer func() { d.kept = d.kept[:mark] }()
-	ok = d.object(func(key []byte, escaped bool) bool {
+	ok = d.Object(func(key []byte, escaped bool) bool {
 		name := key[1 : len(key)-1]
 		if escaped {
 			s, ok := d.name(key, escaped)
@@ -205,8 +208,9 @@ func (d *decoder) decodeStruct(v reflect.Value, tk *typeKeys) (extra, zeros map[
 		if !isASCII(name) || tk.foldsToKnown(name) {
 			return false
 		}
-		raw, ok := d.value()
-		d.kept = append(d.kept, kept{name: d.intern(name), raw: raw, to: keptExtra})
+		spaced := d.Spaced()
+		raw, ok := d.Value()
+		d.kept = append(d.kept, kept{name: d.intern(name), raw: raw, spaced: d.Spaced() != spaced, to: keptExtra})
 		return ok
 	})
 	if !ok {
@@ -218,53 +222,55 @@ func (d *decoder) decodeStruct(v reflect.Value, tk *typeKeys) (extra, zeros map[
 
 // field decodes the value of a known member into its field fv.
 func (d *decoder) field(fv reflect.Value, f *field) bool {
-	start := d.off
+	start, spaced := d.Off, d.Spaced()
 	if !d.fieldValue(fv, f.kind) {
 		return false
 	}
-	raw := d.data[start:d.off]
+	k := kept{raw: d.Data[start:d.Off], spaced: d.Spaced() != spaced}
 	switch {
 	case f.kind == kindRaw:
-		d.kept = append(d.kept, kept{raw: raw, to: keptField, index: f.index})
+		k.to, k.index = keptField, f.index
+		d.kept = append(d.kept, k)
 	case f.omittable && fv.IsZero():
-		d.kept = append(d.kept, kept{name: f.name, raw: raw, to: keptZero})
+		k.to, k.name = keptZero, f.name
+		d.kept = append(d.kept, k)
 	}
 	return true
 }
 
 func (d *decoder) fieldValue(fv reflect.Value, kind fieldKind) bool {
-	c := d.peek()
+	c := d.Peek()
 	switch {
 	case kind == kindString && c == '"':
 		return d.stringField(fv)
 	case kind == kindBool && c == 't':
 		fv.SetBool(true)
-		return d.literal("true")
+		return d.Literal("true")
 	case kind == kindBool && c == 'f':
-		return d.literal("false")
+		return d.Literal("false")
 	case kind == kindInt && (c == '-' || isDigit(c)):
 		return d.intField(fv)
 	case (kind == kindString || kind == kindBool || kind == kindInt) && c == 'n':
-		return d.literal("null") // encoding/json leaves a non-pointer field alone on null
+		return d.Literal("null") // encoding/json leaves a non-pointer field alone on null
 	case kind == kindRaw:
-		_, ok := d.value() // stored once the object is done
+		_, ok := d.Value() // stored once the object is done
 		return ok
 	case kind == kindFiles:
 		return d.files(fv.Addr().Interface().(*[]File))
 	case kind == kindResults:
 		return d.results(fv.Addr().Interface().(*Results))
 	}
-	raw, ok := d.value()
+	raw, ok := d.Value()
 	return ok && json.Unmarshal(raw, fv.Addr().Interface()) == nil
 }
 
 func (d *decoder) stringField(fv reflect.Value) bool {
-	start := d.off
-	escaped, ok := d.str()
+	start := d.Off
+	escaped, ok := d.Str()
 	if !ok {
 		return false
 	}
-	raw := d.data[start:d.off]
+	raw := d.Data[start:d.Off]
 	if s := raw[1 : len(raw)-1]; !escaped && utf8.Valid(s) {
 		fv.SetString(string(s))
 		return true
@@ -273,11 +279,11 @@ func (d *decoder) stringField(fv reflect.Value) bool {
 }
 
 func (d *decoder) intField(fv reflect.Value) bool {
-	start := d.off
-	if !d.number() {
+	start := d.Off
+	if !d.Number() {
 		return false
 	}
-	raw := d.data[start:d.off]
+	raw := d.Data[start:d.Off]
 	if n, ok := parseInt(raw); ok && !fv.OverflowInt(n) {
 		fv.SetInt(n)
 		return true
@@ -307,6 +313,8 @@ func parseInt(b []byte) (int64, bool) {
 	}
 	return n, true
 }
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 func isASCII(b []byte) bool {
 	for _, c := range b {
@@ -340,7 +348,11 @@ func store(v reflect.Value, keep []kept) (extra, zeros map[string]json.RawMessag
 	buf := make([]byte, 0, n)
 	for _, k := range keep {
 		start := len(buf)
-		buf = appendCompact(buf, k.raw)
+		if k.spaced {
+			buf = jsonscan.StripSpace(buf, k.raw)
+		} else {
+			buf = append(buf, k.raw...)
+		}
 		raw := json.RawMessage(buf[start:len(buf):len(buf)]) // full, so appending to one value never overwrites the next
 		switch k.to {
 		case keptExtra:

@@ -44,9 +44,9 @@ type fileFields File
 // UnmarshalJSON decodes a file object, keeping unknown members in Extra.
 func (f *File) UnmarshalJSON(data []byte) error {
 	d := newDecoder(data)
-	d.skipSpace()
+	d.SkipSpace()
 	var nf File
-	if d.file(&nf) && d.end() {
+	if d.file(&nf) && d.End() {
 		*f = nf
 		return nil
 	}

@@ -36,39 +36,39 @@ func DecodeResult(data []byte) (step string, f *File, err error) {
 // false, f holds garbage and the caller takes the slow path, which has
 // the rules and the messages for whatever this refused.
 func (d *decoder) result(f *File) (string, bool) {
-	d.skipSpace()
-	if !d.open('[') || d.peek() != '"' {
+	d.SkipSpace()
+	if !d.open('[') || d.Peek() != '"' {
 		return "", false
 	}
-	start := d.off
-	escaped, ok := d.str()
+	start := d.Off
+	escaped, ok := d.Str()
 	if !ok || escaped {
 		return "", false
 	}
-	s := d.data[start+1 : d.off-1]
+	s := d.Data[start+1 : d.Off-1]
 	if !utf8.Valid(s) {
 		return "", false
 	}
 	step := string(s)
-	d.skipSpace()
+	d.SkipSpace()
 	if !d.open(',') || !d.file(f) {
 		return "", false
 	}
-	d.skipSpace()
-	if d.peek() != ']' {
+	d.SkipSpace()
+	if d.Peek() != ']' {
 		return "", false
 	}
-	d.off++
-	return step, d.end()
+	d.Off++
+	return step, d.End()
 }
 
 // open consumes c and the whitespace after it.
 func (d *decoder) open(c byte) bool {
-	if d.peek() != c {
+	if d.Peek() != c {
 		return false
 	}
-	d.off++
-	d.skipSpace()
+	d.Off++
+	d.SkipSpace()
 	return true
 }
 

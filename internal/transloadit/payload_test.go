@@ -53,6 +53,25 @@ func TestDecodeFile(t *testing.T) {
 	}
 }
 
+// TestKeptValuesCompacted: the bytes a file keeps are compact whether
+// upstream's were or not, and a string's spaces are its own.
+func TestKeptValuesCompacted(t *testing.T) {
+	f, err := DecodeFile([]byte(`{"id":"u1","meta":{"w":1,"s":"a b"},"x":[1, {"y" : " z "}],"q":"a  b","r":{ }}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kept := range []struct{ name, got, want string }{
+		{"meta", string(f.Meta), `{"w":1,"s":"a b"}`},
+		{"x", string(f.Extra["x"]), `[1,{"y":" z "}]`},
+		{"q", string(f.Extra["q"]), `"a  b"`},
+		{"r", string(f.Extra["r"]), `{}`},
+	} {
+		if kept.got != kept.want {
+			t.Errorf("%s = %s; want %s", kept.name, kept.got, kept.want)
+		}
+	}
+}
+
 // FuzzDecodeResultMatchesSlowPath holds the one-pass result decoder to the
 // encoding/json path: whatever it accepts, the slow path accepts with the
 // same value.

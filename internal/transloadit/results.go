@@ -70,9 +70,9 @@ func (r Results) MarshalJSON() ([]byte, error) {
 // remembering the key order. A null Step value counts as no results.
 func (r *Results) UnmarshalJSON(data []byte) error {
 	d := newDecoder(data)
-	d.skipSpace()
+	d.SkipSpace()
 	var nr Results
-	if d.results(&nr) && d.end() {
+	if d.results(&nr) && d.End() {
 		*r = nr
 		return nil
 	}
