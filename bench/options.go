@@ -33,6 +33,7 @@ type options struct {
 	Bin         string
 	BaselineBin string
 	Refs        []string
+	BridgeEnv   []string // extra KEY=VALUE settings of the bridge processes
 	Concurrency int
 	TLS         bool
 }
@@ -51,6 +52,13 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.Plot, "plot", "", "write the latency distributions to this SVG file")
 	fs.StringVar(&o.Bin, "bin", "", "tlbridge binary to measure; empty builds ./cmd/tlbridge")
 	fs.StringVar(&o.BaselineBin, "baseline-bin", "", "a second tlbridge binary (e.g. an older commit) measured in the same run")
+	fs.Func("bridge-env", "`KEY=VALUE` added to the environment of the measured bridges (not of the references), e.g. GOMEMLIMIT=450MiB; repeatable", func(kv string) error {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return fmt.Errorf("want KEY=VALUE, got %q", kv)
+		}
+		o.BridgeEnv = append(o.BridgeEnv, kv)
+		return nil
+	})
 	refs := fs.String("refs", kindRelay+","+kindPoll1s, "references measured after the bridge, comma-separated: relay, poll-1s; empty for none")
 	fs.IntVar(&o.Concurrency, "watch-concurrency", 32, "watch requests in flight while the watches are sent")
 	fs.BoolVar(&o.TLS, "tls", true, "serve the Transloadit API over HTTPS (HTTP/2 or HTTP/1.1 by ALPN), as production does; false serves plain HTTP/1.1")

@@ -51,12 +51,24 @@ func TestParseOptionsRefuses(t *testing.T) {
 		{"--start-delay", "-1s"},
 		{"--refs", "relay,sdk"},
 		{"--watch-concurrency", "0"},
+		{"--bridge-env", "GOGC"},
+		{"--bridge-env", "=1"},
 		{"extra"},
 		{"--nope"},
 	} {
 		if _, err := parseOptions(in, io.Discard); !errors.Is(err, errUsage) {
 			t.Errorf("parseOptions(%q) error = %v; want errUsage", in, err)
 		}
+	}
+}
+
+func TestBridgeEnv(t *testing.T) {
+	o, err := parseOptions([]string{"--bridge-env", "GOMEMLIMIT=450MiB", "--bridge-env", "GODEBUG=a=0"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"GOMEMLIMIT=450MiB", "GODEBUG=a=0"}; !slices.Equal(o.BridgeEnv, want) {
+		t.Errorf("BridgeEnv = %q; want %q", o.BridgeEnv, want)
 	}
 }
 

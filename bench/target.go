@@ -70,6 +70,7 @@ func (t target) start(o options, natsURL, loadURL, certFile, dataDir string) (*p
 		"TLBRIDGE_LOG_LEVEL=warn",
 		"TLBRIDGE_DATA_DIR="+filepath.Join(dataDir, "tlbridge"),
 	)
+	env = append(env, o.BridgeEnv...)
 	return startProcess(t.Name, t.Bin, []string{"serve"}, env, addr)
 }
 
