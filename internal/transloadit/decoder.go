@@ -28,6 +28,10 @@ type decoder struct {
 	// kept is scratch for decodeStruct, used as a stack: each object
 	// appends after what its enclosing objects kept, and truncates back.
 	kept []kept
+	// alias lets kept members that need no compacting point into the
+	// document instead of being copied: for a small document the caller
+	// keeps anyway, such as an update stream's payload.
+	alias bool
 }
 
 func newDecoder(data []byte) *decoder {
@@ -216,7 +220,7 @@ func (d *decoder) decodeStruct(v reflect.Value, tk *typeKeys) (extra, zeros map[
 	if !ok {
 		return nil, nil, false
 	}
-	extra, zeros = store(v, d.kept[mark:])
+	extra, zeros = store(v, d.kept[mark:], d.alias)
 	return extra, zeros, true
 }
 
@@ -327,11 +331,14 @@ func isASCII(b []byte) bool {
 
 // store copies the kept members, compacted, into one buffer for the whole
 // object, so a file costs one allocation for them rather than one each,
-// and none of them aliases the document.
-func store(v reflect.Value, keep []kept) (extra, zeros map[string]json.RawMessage) {
+// and none of them aliases the document. With alias, a member that needs
+// no compacting is not copied but points into the document.
+func store(v reflect.Value, keep []kept, alias bool) (extra, zeros map[string]json.RawMessage) {
 	n, nExtra, nZeros := 0, 0, 0
 	for _, k := range keep {
-		n += len(k.raw)
+		if !alias || k.spaced {
+			n += len(k.raw)
+		}
 		switch k.to {
 		case keptExtra:
 			nExtra++
@@ -345,15 +352,23 @@ func store(v reflect.Value, keep []kept) (extra, zeros map[string]json.RawMessag
 	if nZeros > 0 {
 		zeros = make(map[string]json.RawMessage, nZeros)
 	}
-	buf := make([]byte, 0, n)
+	var buf []byte
+	if n > 0 {
+		buf = make([]byte, 0, n)
+	}
 	for _, k := range keep {
-		start := len(buf)
-		if k.spaced {
+		var raw json.RawMessage
+		switch start := len(buf); {
+		case alias && !k.spaced:
+			raw = k.raw
+		case k.spaced:
 			buf = jsonscan.StripSpace(buf, k.raw)
-		} else {
+			raw = buf[start:]
+		default:
 			buf = append(buf, k.raw...)
+			raw = buf[start:]
 		}
-		raw := json.RawMessage(buf[start:len(buf):len(buf)]) // full, so appending to one value never overwrites the next
+		raw = raw[:len(raw):len(raw)] // full, so appending to one value never overwrites the next
 		switch k.to {
 		case keptExtra:
 			extra[k.name] = raw

@@ -23,10 +23,15 @@ func DecodeFile(data []byte) (*File, error) {
 
 // DecodeResult decodes the payload of assembly_result_finished, a JSON
 // array [step, file], in one pass over data. A payload of another shape
-// gives an error wrapping [ErrMalformedResult].
+// gives an error wrapping [ErrMalformedResult]. The file's raw members
+// (Meta, Extra, ...) may point into data, which must not change
+// afterwards: a stream payload is small and kept with its update, so
+// copying them would only double it.
 func DecodeResult(data []byte) (step string, f *File, err error) {
 	f = new(File)
-	if step, ok := newDecoder(data).result(f); ok {
+	d := newDecoder(data)
+	d.alias = true
+	if step, ok := d.result(f); ok {
 		return step, f, nil
 	}
 	return decodeResultSlow(data)

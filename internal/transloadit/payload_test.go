@@ -4,6 +4,7 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"unsafe"
 )
 
 func TestDecodeResult(t *testing.T) {
@@ -99,4 +100,34 @@ func FuzzDecodeResultMatchesSlowPath(f *testing.F) {
 			t.Fatalf("one-pass and slow path differ on %q:\nfast %q %+v\nslow %q %+v", data, step, fast, slowStep, slow)
 		}
 	})
+}
+
+// TestDecodeResultAliases: a result's compact raw members point into the
+// payload rather than into a copy; a member with whitespace is compacted
+// into memory of its own.
+func TestDecodeResultAliases(t *testing.T) {
+	data := []byte(`["s",{"id":"r1","meta":{"width":1},"custom":{"a": 1}}]`)
+	_, f, err := DecodeResult(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !within(f.Meta, data) {
+		t.Errorf("Meta %s is a copy; want it to point into the payload", f.Meta)
+	}
+	if got := string(f.Extra["custom"]); got != `{"a":1}` || within(f.Extra["custom"], data) {
+		t.Errorf("custom = %s (in the payload: %v); want {\"a\":1} compacted apart", got, within(f.Extra["custom"], data))
+	}
+	if cap(f.Meta) != len(f.Meta) {
+		t.Errorf("Meta has spare capacity %d: an append would overwrite the payload", cap(f.Meta)-len(f.Meta))
+	}
+}
+
+// within reports whether b's bytes lie inside data's.
+func within(b, data []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(data)))
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return p >= start && p+uintptr(len(b)) <= start+uintptr(len(data))
 }
