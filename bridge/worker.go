@@ -78,8 +78,10 @@ type worker struct {
 func newWorker(parent context.Context, env *workerEnv, req WatchRequest, nc normalize.Config) *worker {
 	w := &worker{
 		env: env, id: req.AssemblyID, req: req, done: make(chan struct{}), started: env.clock.Now(),
-		notes:   make(chan *transloadit.Status, 1),
-		log:     env.log.With(zap.String("assembly_id", req.AssemblyID)),
+		notes: make(chan *transloadit.Status, 1),
+		// Lazily: With encodes the field into a buffer of its own at once,
+		// about a KiB that every watch would hold; most never log.
+		log:     env.log.WithLazy(zap.String("assembly_id", req.AssemblyID)),
 		norm:    normalize.New(nc),
 		watchID: newWatchID(),
 	}
