@@ -93,6 +93,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{name: "negative MaxBodyBytes", cfg: poller.Config{MaxBodyBytes: -1}},
 		{name: "MaxBackoff below MinBackoff", cfg: poller.Config{MinBackoff: 2e9, MaxBackoff: 1e9}},
 		{name: "negative MaxTracked", cfg: poller.Config{MaxTracked: -1}},
+		{name: "negative MaxInFlight", cfg: poller.Config{MaxInFlight: -1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,7 +102,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 			}
 		})
 	}
-	for _, cfg := range []poller.Config{{}, {MaxRPS: poller.MaxMaxRPS}, {MinBackoff: 20e9}} {
+	for _, cfg := range []poller.Config{{}, {MaxRPS: poller.MaxMaxRPS}, {MinBackoff: 20e9}, {MaxInFlight: 1}} {
 		if _, err := poller.New(cfg); err != nil {
 			t.Errorf("New(%+v) error = %v; want nil", cfg, err)
 		}

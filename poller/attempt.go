@@ -46,13 +46,16 @@ type verdict struct {
 	sentAt time.Time           // when the request started (zero if none was sent)
 }
 
-// attempt sends one request for Assembly id to url, subject to the limiter.
+// attempt sends one request for Assembly id to url, subject to the limiter
+// and to Config.MaxInFlight.
 func (p *Poller) attempt(ctx context.Context, e *entry, id, url string, onMachine bool) verdict {
 	sentAt, err := p.acquire(ctx, e)
 	if err != nil {
 		return verdict{kind: kindCanceled, err: err}
 	}
 	var writes atomic.Int32
+	// The slot taken by acquire is given back here, once roundTrip has
+	// read and decoded the body, and before fetch waits to retry.
 	defer func() { p.release(e, int(writes.Load())) }()
 	actx, cancel := context.WithTimeout(ctx, p.cfg.RequestTimeout)
 	defer cancel()

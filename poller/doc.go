@@ -11,6 +11,11 @@
 // connection failures are retried with bounded, jittered exponential
 // backoff.
 //
+// Across Assemblies, at most Config.MaxInFlight requests are in flight, each
+// from just before it is sent until its body is decoded; the rest wait
+// their turn. When thousands of Assemblies are asked for at once, fetches
+// then take longer instead of holding thousands of bodies in memory.
+//
 // A status is fetched from the Assembly's machine host (assembly_ssl_url)
 // when the caller knows it. When that host fails (refused, unresolvable,
 // timing out, answering 5xx, 404 or a redirect) the Poller falls back to the

@@ -88,10 +88,36 @@ func later(a, b time.Time) time.Time {
 	return a
 }
 
-// acquire waits until e may send a request, marks it in flight, and
-// returns the start time. The caller must call p.release(e) when the
-// request is over, body read or not.
+// acquire waits until e may send a request and one of the MaxInFlight
+// slots is free, marks the request in flight, and returns its start time.
+// The caller must call p.release(e) when the request is over, body read
+// and decoded or not; that gives the slot back too.
+//
+// The slot is taken after the Assembly's own wait and before its request
+// is recorded. A request that its Assembly's pace holds back then holds no
+// slot a ready one could use; and the time spent waiting for a slot is
+// neither counted against the Assembly nor taken for its start: the pace
+// runs from when the request really goes out (and so does the start Fetch
+// compares with its call), and a fetch whose context ends while it waits
+// for a slot leaves the Assembly's history as it was.
 func (p *Poller) acquire(ctx context.Context, e *entry) (time.Time, error) {
+	for {
+		if err := p.ready(ctx, e); err != nil {
+			return time.Time{}, err
+		}
+		if err := p.takeSlot(ctx); err != nil {
+			return time.Time{}, err
+		}
+		if now, ok := p.tryStart(e); ok {
+			return now, nil
+		}
+		p.releaseSlot() // the Assembly's turn passed meanwhile; wait again
+	}
+}
+
+// ready waits until e has no request in flight and its pace and window
+// allow one now.
+func (p *Poller) ready(ctx context.Context, e *entry) error {
 	for {
 		p.mu.Lock()
 		if e.hist.inflight {
@@ -101,25 +127,37 @@ func (p *Poller) acquire(ctx context.Context, e *entry) (time.Time, error) {
 			case <-idle:
 				continue
 			case <-ctx.Done():
-				return time.Time{}, ctx.Err()
+				return ctx.Err()
 			}
 		}
 		now := p.clock.Now()
 		at := e.hist.earliest(p.spacing)
-		if !now.Before(at) {
-			e.hist.start(now)
-			p.mu.Unlock()
-			return now, nil
-		}
 		p.mu.Unlock()
+		if !now.Before(at) {
+			return nil
+		}
 		if !retry.Sleep(ctx, p.clock, at.Sub(now)) {
-			return time.Time{}, ctx.Err()
+			return ctx.Err()
 		}
 	}
 }
 
-func (p *Poller) release(e *entry, arrivals int) {
+// tryStart marks a request of e in flight if one may start now, and
+// returns its start.
+func (p *Poller) tryStart(e *entry) (time.Time, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	now := p.clock.Now()
+	if e.hist.inflight || now.Before(e.hist.earliest(p.spacing)) {
+		return time.Time{}, false
+	}
+	e.hist.start(now)
+	return now, true
+}
+
+func (p *Poller) release(e *entry, arrivals int) {
+	p.mu.Lock()
 	e.hist.end(p.clock.Now(), arrivals)
+	p.mu.Unlock()
+	p.releaseSlot()
 }

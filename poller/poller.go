@@ -37,6 +37,7 @@ type Poller struct {
 	spacing time.Duration
 	rand    func() float64
 	backoff retry.Backoff // after transient failures
+	slots   chan struct{} // one element per request in flight; cap MaxInFlight
 
 	mu         sync.Mutex // guards entries, nForgotten, forgotten, lru, mru and every field of each entry
 	entries    map[string]*entry
@@ -82,6 +83,7 @@ func New(cfg Config) (*Poller, error) {
 		spacing: time.Duration(float64(time.Second) / cfg.MaxRPS),
 		rand:    rand.Float64,
 		backoff: retry.Backoff{Min: cfg.MinBackoff, Max: cfg.MaxBackoff},
+		slots:   make(chan struct{}, cfg.MaxInFlight),
 		entries: make(map[string]*entry),
 	}, nil
 }
