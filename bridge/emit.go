@@ -21,6 +21,9 @@ func (r *watchRun) observeStatus(st *transloadit.Status, source string) bool {
 	now := r.now()
 	r.known = true
 	r.w.setState(string(st.OK))
+	if r.env.onStatus != nil {
+		r.env.onStatus(st)
+	}
 	r.publish(r.w.norm.Observe(normalize.StatusObservation{Source: source, At: now, Status: st}), now)
 	return r.finished(st.Outcome())
 }

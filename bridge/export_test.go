@@ -1,4 +1,10 @@
 package bridge
 
+import "github.com/tlbridge/tlbridge/internal/transloadit"
+
 // HeartbeatChecks is heartbeatChecks, for the tests that count goroutines.
 const HeartbeatChecks = heartbeatChecks
+
+// OnStatus has f see each status a worker of m hands its normalizer. Set
+// it before the first watch starts.
+func OnStatus(m *Manager, f func(st *transloadit.Status)) { m.env.onStatus = f }

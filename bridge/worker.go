@@ -34,6 +34,8 @@ type workerEnv struct {
 	allowList     transloadit.AllowList
 	httpClient    *http.Client
 	onEvent       func(ev schemas.Event, data []byte)
+	// onStatus, set by tests only, sees each status the normalizer is given.
+	onStatus func(st *transloadit.Status)
 
 	readAhead, readAheadTotal int64               // bounds, per watch and in all
 	readAheadAll              *semaphore.Weighted // shared by every watch, of readAheadTotal
@@ -159,7 +161,16 @@ func (w *worker) countEvent() {
 func (w *worker) run(pubCtx context.Context) Outcome {
 	defer w.cancel()
 	ctx := w.ctx
-	r := &watchRun{w: w, env: w.env, pubCtx: pubCtx, target: poller.Target{AssemblyID: w.id, StatusURL: w.req.AssemblySSLURL}}
+	r := &watchRun{w: w, env: w.env, pubCtx: pubCtx, target: poller.Target{
+		AssemblyID: w.id, StatusURL: w.req.AssemblySSLURL,
+		// A fetched status carries every result so far, most of them
+		// already emitted from the stream: those need not be decoded.
+		// Fetch calls Known on its caller's goroutine, and only this
+		// watchRun fetches, on this goroutine, which owns the normalizer;
+		// the worker of a re-watch that overlaps this one does not share
+		// its fetches (see poller.Target.Known).
+		Known: w.norm.KnowsResult,
+	}}
 	ttl := w.env.clock.NewTimer(w.env.watchTTL)
 	defer ttl.Stop()
 

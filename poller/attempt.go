@@ -46,9 +46,9 @@ type verdict struct {
 	sentAt time.Time           // when the request started (zero if none was sent)
 }
 
-// attempt sends one request for Assembly id to url, subject to the limiter
-// and to Config.MaxInFlight.
-func (p *Poller) attempt(ctx context.Context, e *entry, id, url string, onMachine bool) verdict {
+// attempt sends one request for t's Assembly to url, subject to the
+// limiter and to Config.MaxInFlight.
+func (p *Poller) attempt(ctx context.Context, e *entry, t Target, url string, onMachine bool) verdict {
 	sentAt, err := p.acquire(ctx, e)
 	if err != nil {
 		return verdict{kind: kindCanceled, err: err}
@@ -62,7 +62,7 @@ func (p *Poller) attempt(ctx context.Context, e *entry, id, url string, onMachin
 	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
 		WroteRequest: func(httptrace.WroteRequestInfo) { writes.Add(1) },
 	})
-	v := p.roundTrip(actx, id, url, onMachine)
+	v := p.roundTrip(actx, t, url, onMachine)
 	p.report(v.kind)
 	if ctx.Err() != nil {
 		v = verdict{kind: kindCanceled, err: ctx.Err()}
@@ -72,7 +72,7 @@ func (p *Poller) attempt(ctx context.Context, e *entry, id, url string, onMachin
 }
 
 // roundTrip does one GET and judges the answer.
-func (p *Poller) roundTrip(ctx context.Context, id, url string, onMachine bool) verdict {
+func (p *Poller) roundTrip(ctx context.Context, t Target, url string, onMachine bool) verdict {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return verdict{kind: kindPermanent, err: fmt.Errorf("poll: %w", err)}
@@ -96,7 +96,7 @@ func (p *Poller) roundTrip(ctx context.Context, id, url string, onMachine bool) 
 	}
 	retryAfter := resp.Header.Get("Retry-After")
 	hint := func(retryIn float64) time.Duration { return retryHint(retryIn, retryAfter, p.clock.Now()) }
-	return classify(resp.StatusCode, body, id, onMachine, hint)
+	return classify(resp.StatusCode, body, t, onMachine, hint)
 }
 
 // readBody reads the body up to limit (ErrBodyTooLarge beyond it). Of a
@@ -138,9 +138,11 @@ func looksLikeJSON(b []byte) bool {
 // and not-found codes are about the request. hint turns a body's
 // info.retryIn into the server's retry hint (falling back to Retry-After).
 // onMachine says whether the answer came from the machine host, where a 404
-// or a redirect means the host is gone.
-func classify(code int, body []byte, id string, onMachine bool, hint func(float64) time.Duration) verdict {
-	st, decErr := transloadit.DecodeStatus(body)
+// or a redirect means the host is gone. The status's results are decoded
+// as t.Known asks.
+func classify(code int, body []byte, t Target, onMachine bool, hint func(float64) time.Duration) verdict {
+	id := t.AssemblyID
+	st, decErr := transloadit.DecodeStatusKnown(body, t.Known)
 	isJSON := decErr == nil
 	var se *retry.StatusError
 	if isJSON {

@@ -46,7 +46,7 @@ func BenchmarkDecodeStatus1000Results(b *testing.B) {
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		v := classify(200, body, id, false, hint)
+		v := classify(200, body, Target{AssemblyID: id}, false, hint)
 		if v.kind != kindStatus || v.st.Results.Count() != 1000 {
 			b.Fatalf("classify = %v, %v; want a status with 1000 results", v.kind, v.err)
 		}

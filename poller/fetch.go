@@ -16,14 +16,15 @@ import (
 // switches hosts when one fails, waits out rate limits and backs off from
 // transient failures, within cfg.MaxRetries. It returns the status and the
 // start of the request that produced it.
-func (p *Poller) fetch(ctx context.Context, e *entry, id string, hosts []string) (*transloadit.Status, time.Time, error) {
+func (p *Poller) fetch(ctx context.Context, e *entry, t Target, hosts []string) (*transloadit.Status, time.Time, error) {
+	id := t.AssemblyID
 	var (
 		retries, transient int
 		switched           bool // the one immediate host switch of this fetch is used
 	)
 	for {
 		url, onMachine := p.currentHost(e, hosts)
-		v := p.attempt(ctx, e, id, url, onMachine)
+		v := p.attempt(ctx, e, t, url, onMachine)
 		sentAt := v.sentAt
 		var wait time.Duration
 		switch v.kind {

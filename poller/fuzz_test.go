@@ -46,7 +46,7 @@ func FuzzDecodeStatus(f *testing.F) {
 			t.Fatalf("DecodeStatus error %v does not wrap ErrMalformedStatus", decErr)
 		}
 		for _, onMachine := range []bool{false, true} {
-			v := classify(code, body, id, onMachine, hint)
+			v := classify(code, body, Target{AssemblyID: id}, onMachine, hint)
 			checkVerdict(t, v)
 			if v.kind == kindStatus && (decErr != nil || st.Outcome() != v.st.Outcome()) {
 				t.Fatalf("classify accepted a status DecodeStatus judges otherwise (%v)", decErr)

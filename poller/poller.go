@@ -22,6 +22,16 @@ type Target struct {
 	// StatusURL is the Assembly's assembly_ssl_url on its machine host;
 	// optional. When empty, the status comes from Config.APIBase.
 	StatusURL string
+	// Known, when set, names the results the caller holds already: a
+	// result for which Known reports true (given its Step and id) may come
+	// back holding only its ID, which spares decoding what the caller
+	// would discard (see transloadit.DecodeStatusKnown). Nil decodes
+	// everything. Fetch calls it on the caller's goroutine, during the
+	// call. A status fetched with Known is the caller's alone: a
+	// concurrent Fetch for the Assembly waits for that request to end and
+	// then makes its own, since the results left out are not the ones it
+	// knows.
+	Known func(step, id string) bool
 }
 
 // Poller fetches Assembly Statuses within Transloadit's per-Assembly rate
@@ -66,6 +76,7 @@ type flight struct {
 	err      error
 	sentAt   time.Time // start of the request that produced st
 	canceled bool      // the leader's context ended; the result is not an answer
+	partial  bool      // the leader's Target had Known: st is the leader's alone
 }
 
 // New returns a Poller for cfg; it fails with ErrInvalidConfig for a Config
@@ -98,7 +109,8 @@ func New(cfg Config) (*Poller, error) {
 // match ErrPermanent.
 //
 // Concurrent calls for one Assembly share a request, and may receive the
-// same *Status: callers must treat it as read-only.
+// same *Status: callers must treat it as read-only. A call whose Target
+// has Known shares its request with nobody (see Target.Known).
 func (p *Poller) Fetch(ctx context.Context, t Target) (*transloadit.Status, error) {
 	hosts, err := p.hosts(t)
 	if err != nil {
@@ -111,7 +123,7 @@ func (p *Poller) Fetch(ctx context.Context, t Target) (*transloadit.Status, erro
 			return nil, err
 		}
 		if leader {
-			p.lead(ctx, e, f, t.AssemblyID, hosts)
+			p.lead(ctx, e, f, t, hosts)
 		} else if !p.await(ctx, f) {
 			return nil, ctx.Err()
 		}
@@ -120,6 +132,8 @@ func (p *Poller) Fetch(ctx context.Context, t Target) (*transloadit.Status, erro
 			return nil, ctx.Err()
 		case f.canceled:
 			continue // the leader gave up; take over
+		case f.partial && !leader:
+			continue // the leader's status left out what the leader knew
 		case f.err == nil && f.sentAt.Before(called):
 			continue // answered a request sent before this call
 		}
@@ -203,8 +217,9 @@ func (p *Poller) await(ctx context.Context, f *flight) bool {
 
 // lead runs the flight f and hands its result to every waiter. The
 // flight ends even if a hook panics, so that no waiter is stranded.
-func (p *Poller) lead(ctx context.Context, e *entry, f *flight, id string, hosts []string) {
+func (p *Poller) lead(ctx context.Context, e *entry, f *flight, t Target, hosts []string) {
 	f.err = errFlightAborted
+	f.partial = t.Known != nil
 	defer func() {
 		p.mu.Lock()
 		e.flight = nil
@@ -213,7 +228,7 @@ func (p *Poller) lead(ctx context.Context, e *entry, f *flight, id string, hosts
 		f.canceled = ctx.Err() != nil
 		close(f.done)
 	}()
-	f.st, f.sentAt, f.err = p.fetch(ctx, e, id, hosts)
+	f.st, f.sentAt, f.err = p.fetch(ctx, e, t, hosts)
 }
 
 // errFlightAborted is what waiters get when the leading call panicked.

@@ -304,6 +304,19 @@ func (n *Normalizer) diffResults(b *batch, step string, files []transloadit.File
 	})
 }
 
+// KnowsResult reports whether the result of step with this id was
+// emitted already, so that a status need not carry it in full: the next
+// diff skips it by key alone. It agrees with fileKey, and knows no result
+// without an id, whose key is its index.
+func (n *Normalizer) KnowsResult(step, id string) bool {
+	s, ok := n.steps[step]
+	if !ok || id == "" {
+		return false
+	}
+	_, ok = s.keys[schemas.EscapeToken(id)]
+	return ok
+}
+
 func (n *Normalizer) step(name string) *seenSet {
 	s, ok := n.steps[name]
 	if !ok {

@@ -34,6 +34,35 @@ func BenchmarkDecodeStatus(b *testing.B) {
 	}
 }
 
+// BenchmarkDecodeStatusKnown measures DecodeStatusKnown on the status with
+// 1,000 results when none of them is known, and when all are, as for the
+// status a watcher fetches after the stream brought every result.
+func BenchmarkDecodeStatusKnown(b *testing.B) {
+	seed, err := os.ReadFile("testdata/seed-status.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := withResults(b, seed, 1000)
+	for _, bc := range []struct {
+		name  string
+		known bool
+	}{
+		{"1000results/none-known", false},
+		{"1000results/all-known", true},
+	} {
+		known := func(string, string) bool { return bc.known }
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := DecodeStatusKnown(body, known); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // withResults returns seed with its results replaced by n copies of its
 // first result, each with its own id, over two Steps.
 func withResults(tb testing.TB, seed []byte, n int) []byte {

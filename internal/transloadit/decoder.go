@@ -32,6 +32,9 @@ type decoder struct {
 	// document instead of being copied: for a small document the caller
 	// keeps anyway, such as an update stream's payload.
 	alias bool
+	// known, when set, names the results the caller holds already: those
+	// are scanned, not decoded (see DecodeStatusKnown).
+	known func(step, id string) bool
 }
 
 func newDecoder(data []byte) *decoder {
@@ -85,13 +88,22 @@ func (d *decoder) fileElem(f *File) bool {
 
 // files decodes an array of files, or null, into *p, which must be nil.
 func (d *decoder) files(p *[]File) bool {
+	return d.fileArray(p, d.fileElem)
+}
+
+// stepResults decodes the results of a Step, as files does.
+func (d *decoder) stepResults(step string, p *[]File) bool {
+	return d.fileArray(p, func(f *File) bool { return d.resultElem(step, f) })
+}
+
+func (d *decoder) fileArray(p *[]File, elem func(*File) bool) bool {
 	if d.Peek() == 'n' {
 		return d.Literal("null")
 	}
 	files := []File{}
 	ok := d.Array(func() bool {
 		files = append(files, File{})
-		return d.fileElem(&files[len(files)-1])
+		return elem(&files[len(files)-1])
 	})
 	*p = files
 	return ok
@@ -111,7 +123,7 @@ func (d *decoder) results(r *Results) bool {
 			return false
 		}
 		var files []File
-		ok = d.files(&files)
+		ok = d.stepResults(step, &files)
 		if _, dup := steps[step]; !dup {
 			order = append(order, step)
 		}

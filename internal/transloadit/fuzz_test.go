@@ -74,3 +74,53 @@ func FuzzOnePassMatchesSlowPath(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeStatusKnown holds DecodeStatusKnown to DecodeStatus: the same
+// verdict on every body, and the same status, but for known results,
+// which may hold only their id.
+func FuzzDecodeStatusKnown(f *testing.F) {
+	seed, err := os.ReadFile("testdata/seed-status.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
+	for _, s := range []string{
+		`{"results":{"s":[{"id":"k","size":3},{"id":"u"},{"name":"k"}],"t":[{"id":"k"}]}}`,
+		`{"results":{"s":[{"id":"k","size":"3"}]}}`,
+		`{"results":{"s":[{"id":"k","ID":"j"},{"id":"k\u0000"},{"id":"k","id":"k"}]}}`,
+		`{"results":{"s":[{"id":"k","meta":null,"is_tus_file":false,"x":{}}]},"results":null}`,
+	} {
+		f.Add([]byte(s))
+	}
+	// Known: ids starting with k, in any Step.
+	known := func(_, id string) bool { return id != "" && id[0] == 'k' }
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want, wantErr := DecodeStatus(data)
+		got, err := DecodeStatusKnown(data, known)
+		if (err != nil) != (wantErr != nil) {
+			t.Fatalf("on %q: DecodeStatusKnown gives %v, DecodeStatus %v", data, err, wantErr)
+		}
+		if err != nil {
+			return
+		}
+		if !reflect.DeepEqual(got.Results.Steps(), want.Results.Steps()) {
+			t.Fatalf("on %q: steps %q; want %q", data, got.Results.Steps(), want.Results.Steps())
+		}
+		for _, step := range want.Results.Steps() {
+			g, w := got.Results.Get(step), want.Results.Get(step)
+			if len(g) != len(w) || (g == nil) != (w == nil) {
+				t.Fatalf("on %q: step %q has %d results; want %d", data, step, len(g), len(w))
+			}
+			for i := range w {
+				if reflect.DeepEqual(g[i], w[i]) || known(step, w[i].ID) && reflect.DeepEqual(g[i], File{ID: w[i].ID}) {
+					continue
+				}
+				t.Fatalf("on %q: %s[%d] = %+v; want %+v", data, step, i, g[i], w[i])
+			}
+		}
+		got.Results, want.Results = Results{}, Results{}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("on %q: the status outside its results differs", data)
+		}
+	})
+}

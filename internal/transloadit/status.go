@@ -109,9 +109,17 @@ func (s *Status) SetExtra(key string, raw json.RawMessage) {
 // DecodeStatus decodes one status body. A body that is not a JSON object
 // gives an error wrapping ErrMalformedStatus.
 func DecodeStatus(body []byte) (*Status, error) {
+	return decodeStatus(body, nil)
+}
+
+func decodeStatus(body []byte, known func(step, id string) bool) (*Status, error) {
 	// The one-pass decoder validates the body itself; going through
 	// json.Unmarshal would scan it twice more before UnmarshalJSON runs.
-	if st := new(Status); newDecoder(body).status(st) {
+	// Where it gives up, known is ignored: the slow path is rare, and
+	// decoding everything there is never wrong.
+	d := newDecoder(body)
+	d.known = known
+	if st := new(Status); d.status(st) {
 		return st, nil
 	}
 	var s Status
