@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode"
@@ -87,7 +88,9 @@ func (p *Poller) roundTrip(ctx context.Context, t Target, url string, onMachine 
 		return verdict{kind: kindTransient, err: fmt.Errorf("poll: %w", err)}
 	}
 	defer resp.Body.Close()
-	body, err := readBody(resp, p.cfg.MaxBodyBytes)
+	buf := bodyBufs.Get().(*bytes.Buffer)
+	defer putBodyBuf(buf)
+	body, err := readBody(buf, resp, p.cfg.MaxBodyBytes)
 	switch {
 	case errors.Is(err, ErrBodyTooLarge):
 		return verdict{kind: kindPermanent, err: err}
@@ -104,11 +107,10 @@ func (p *Poller) roundTrip(ctx context.Context, t Target, url string, onMachine 
 // that is a proxy's page, and its start names the trouble. A 5xx body that
 // is JSON is read whole, since the API serves failed Assemblies' statuses
 // with 5xx codes too.
-func readBody(resp *http.Response, limit int64) ([]byte, error) {
+func readBody(buf *bytes.Buffer, resp *http.Response, limit int64) ([]byte, error) {
 	if resp.ContentLength > limit {
 		return nil, fmt.Errorf("%w: %d bytes announced, limit %d", ErrBodyTooLarge, resp.ContentLength, limit)
 	}
-	var buf bytes.Buffer
 	r := io.LimitReader(resp.Body, limit+1)
 	if resp.StatusCode >= 500 {
 		_, err := buf.ReadFrom(io.LimitReader(r, errorBodyLimit))
@@ -125,6 +127,23 @@ func readBody(resp *http.Response, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, limit)
 	}
 	return buf.Bytes(), err
+}
+
+// bodyBufs holds the buffers bodies are read into. A body is only read
+// and decoded, and a decoded status holds copies, never the body's bytes
+// (transloadit.DecodeStatus), so the buffer is free again once roundTrip
+// returns: a status of some hundred KiB then costs no new buffer grown by
+// doubling on every fetch. MaxInFlight bounds how many are out at once.
+var bodyBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody keeps a rare huge body's buffer out of the pool.
+const maxPooledBody = 4 << 20
+
+func putBodyBuf(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledBody {
+		b.Reset()
+		bodyBufs.Put(b)
+	}
 }
 
 func looksLikeJSON(b []byte) bool {

@@ -278,3 +278,39 @@ func TestCaseDifferentKeyIsExtra(t *testing.T) {
 		t.Errorf("Extra = %v; want OK and Error kept", st.Extra)
 	}
 }
+
+// TestDecodeStatusHoldsNoInput: a decoded status keeps copies, never the
+// document's bytes, so a caller may reuse the buffer it read the body
+// into. It overwrites the input after decoding, on the one-pass path, the
+// path that skips known results, and the encoding/json path.
+func TestDecodeStatusHoldsNoInput(t *testing.T) {
+	seed := readSeed(t)
+	slow := []byte(`{"ok":"ASSEMBLY_COMPLETED","assembly_id":"a","OK":"x","results":{"s":[{"id":"r1","meta":{"w":1}}]},"custom":{"k":[1,2]}}`)
+	decoders := map[string]func([]byte) (*Status, error){
+		"DecodeStatus": DecodeStatus,
+		"DecodeStatusKnown": func(b []byte) (*Status, error) {
+			return DecodeStatusKnown(b, func(_, id string) bool { return len(id)%2 == 0 })
+		},
+	}
+	for name, decode := range decoders {
+		for doc, data := range map[string][]byte{"seed": seed, "slow path": slow} {
+			want, err := decode(slices.Clone(data))
+			if err != nil {
+				t.Fatalf("%s(%s): %v", name, doc, err)
+			}
+			in := slices.Clone(data)
+			got, err := decode(in)
+			if err != nil {
+				t.Fatalf("%s(%s): %v", name, doc, err)
+			}
+			for i := range in {
+				in[i] = 'x'
+			}
+			wantJSON, _ := json.Marshal(want)
+			gotJSON, _ := json.Marshal(got)
+			if string(gotJSON) != string(wantJSON) {
+				t.Errorf("%s(%s) changed when its input was overwritten:\n got %s\nwant %s", name, doc, gotJSON, wantJSON)
+			}
+		}
+	}
+}
