@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/tlbridge/tlbridge/internal/jsonscan"
@@ -37,8 +38,32 @@ type decoder struct {
 	known func(step, id string) bool
 }
 
+// newDecoder returns a decoder of data from the pool; release hands it
+// back. Each one would otherwise grow its kept scratch from nothing, a few
+// KiB of garbage for every file decoded, and intern the same member names
+// again.
 func newDecoder(data []byte) *decoder {
-	return &decoder{Scanner: jsonscan.Scanner{Data: data}}
+	d := decoders.Get().(*decoder)
+	d.Scanner = jsonscan.Scanner{Data: data}
+	return d
+}
+
+var decoders = sync.Pool{New: func() any { return new(decoder) }}
+
+// maxInterned bounds the member names a pooled decoder keeps: hostile
+// documents could otherwise make it hold any number.
+const maxInterned = 256
+
+// release hands d back to the pool. Its scratch is cleared, so that it
+// holds on to no document; nothing it decoded points into it.
+func (d *decoder) release() {
+	clear(d.kept[:cap(d.kept)])
+	d.kept = d.kept[:0]
+	if len(d.names) > maxInterned {
+		d.names = nil
+	}
+	d.Scanner, d.alias, d.known = jsonscan.Scanner{}, false, nil
+	decoders.Put(d)
 }
 
 // status decodes a document that is one status object into st, which must

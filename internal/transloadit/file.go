@@ -44,6 +44,7 @@ type fileFields File
 // UnmarshalJSON decodes a file object, keeping unknown members in Extra.
 func (f *File) UnmarshalJSON(data []byte) error {
 	d := newDecoder(data)
+	defer d.release()
 	d.SkipSpace()
 	var nf File
 	if d.file(&nf) && d.End() {

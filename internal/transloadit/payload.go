@@ -30,6 +30,7 @@ func DecodeFile(data []byte) (*File, error) {
 func DecodeResult(data []byte) (step string, f *File, err error) {
 	f = new(File)
 	d := newDecoder(data)
+	defer d.release()
 	d.alias = true
 	if step, ok := d.result(f); ok {
 		return step, f, nil

@@ -70,6 +70,7 @@ func (r Results) MarshalJSON() ([]byte, error) {
 // remembering the key order. A null Step value counts as no results.
 func (r *Results) UnmarshalJSON(data []byte) error {
 	d := newDecoder(data)
+	defer d.release()
 	d.SkipSpace()
 	var nr Results
 	if d.results(&nr) && d.End() {

@@ -72,7 +72,9 @@ type statusFields Status
 // UnmarshalJSON decodes a status, keeping unknown members in Extra.
 func (s *Status) UnmarshalJSON(data []byte) error {
 	var st Status
-	if newDecoder(data).status(&st) {
+	d := newDecoder(data)
+	defer d.release()
+	if d.status(&st) {
 		*s = st
 		return nil
 	}
@@ -118,6 +120,7 @@ func decodeStatus(body []byte, known func(step, id string) bool) (*Status, error
 	// Where it gives up, known is ignored: the slow path is rare, and
 	// decoding everything there is never wrong.
 	d := newDecoder(body)
+	defer d.release()
 	d.known = known
 	if st := new(Status); d.status(st) {
 		return st, nil
