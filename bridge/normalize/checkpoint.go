@@ -1,7 +1,6 @@
 package normalize
 
 import (
-	"slices"
 	"time"
 
 	"github.com/tlbridge/tlbridge/internal/transloadit"
@@ -53,14 +52,14 @@ func (n *Normalizer) Checkpoint() Checkpoint {
 		State: string(n.state), ParentID: n.parentID,
 		Uploading: n.sent.uploading, Executing: n.sent.executing, Replaying: n.sent.replaying, Meta: n.sent.meta,
 		FinishedSeen: n.finishedSeen, Done: n.done,
-		Uploads: n.uploads.sortedKeys(), Warnings: n.warnings,
+		Uploads: n.uploads.orderedKeys(), Warnings: n.warnings,
 		BytesSent: n.bytesSent, CombinedSent: n.combinedSent,
 	}
 	if n.progressSent {
 		c.ProgressAt = n.progressAt
 	}
 	for _, name := range n.stepOrder {
-		c.Steps = append(c.Steps, StepCheckpoint{Name: name, Results: n.steps[name].sortedKeys()})
+		c.Steps = append(c.Steps, StepCheckpoint{Name: name, Results: n.steps[name].orderedKeys()})
 	}
 	return c
 }
@@ -94,11 +93,10 @@ func restoredSet(keys []string) seenSet {
 	return s
 }
 
-func (s *seenSet) sortedKeys() []string {
-	out := make([]string, 0, len(s.keys))
-	for k := range s.keys {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
+// orderedKeys returns the keys in the order they were added. The set
+// only appends, so the slice, capped at its length, stays valid: a
+// checkpoint shares it instead of copying and sorting every key on every
+// write.
+func (s *seenSet) orderedKeys() []string {
+	return s.order[:len(s.order):len(s.order)]
 }

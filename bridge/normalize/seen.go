@@ -12,6 +12,7 @@ import (
 // status showed, so the next diff can start past it.
 type seenSet struct {
 	keys     map[string]struct{}
+	order    []string // the keys, as added
 	verified int    // entries of the last status's array, all emitted
 	first    string // key of entry 0 of that array
 	last     string // key of entry verified-1
@@ -28,6 +29,7 @@ func (s *seenSet) add(key string) bool {
 		s.keys = make(map[string]struct{})
 	}
 	s.keys[key] = struct{}{}
+	s.order = append(s.order, key)
 	return true
 }
 
