@@ -13,9 +13,9 @@ import (
 type seenSet struct {
 	keys     map[string]struct{}
 	order    []string // the keys, as added
-	verified int    // entries of the last status's array, all emitted
-	first    string // key of entry 0 of that array
-	last     string // key of entry verified-1
+	verified int      // entries of the last status's array, all emitted
+	first    string   // key of entry 0 of that array
+	last     string   // key of entry verified-1
 }
 
 func (s *seenSet) len() int { return len(s.keys) }
