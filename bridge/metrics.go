@@ -18,6 +18,7 @@ type Metrics struct {
 	sseConnected    prometheus.Gauge
 	pollFallbacks   prometheus.Counter
 	rateLimitWaits  prometheus.Counter
+	fetchesWaiting  prometheus.Gauge
 	eventLatency    prometheus.Histogram
 	lag             prometheus.Gauge
 	publishPending  prometheus.Gauge
@@ -43,6 +44,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "tlbridge_poll_fallbacks_total", Help: "Times a watch fell back to polling because its stream was unavailable."}),
 		rateLimitWaits: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "tlbridge_rate_limit_waits_total", Help: "Waits imposed by upstream rate-limit answers."}),
+		fetchesWaiting: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "tlbridge_status_fetches_waiting",
+			Help: "Status fetches waiting for a turn because the most allowed at once are in flight; it grows when the upstream or the bridge's CPU falls behind."}),
 		eventLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "tlbridge_event_latency_seconds", Help: "Time from observing a change upstream to the publish ack.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12)}),
@@ -57,7 +61,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Time from observing a change upstream to the publish ack, for the oldest event of the latest batch acknowledged; it grows when the bridge falls behind."}),
 	}
 	reg.MustRegister(m.watchesActive, m.eventsPublished, m.publishErrors, m.upstream,
-		m.sseConnected, m.pollFallbacks, m.rateLimitWaits, m.eventLatency, m.publishPending,
+		m.sseConnected, m.pollFallbacks, m.rateLimitWaits, m.fetchesWaiting, m.eventLatency, m.publishPending,
 		m.checkpoints, m.watchesResumed, m.lag)
 	return m
 }
@@ -125,6 +129,14 @@ func (m *Metrics) pollFallback() {
 func (m *Metrics) RateLimitWait(time.Duration) {
 	if m != nil {
 		m.rateLimitWaits.Inc()
+	}
+}
+
+// StatusFetchWaiting counts status fetches waiting for a turn: +1 when
+// one starts waiting, -1 when it stops. It fits poller.Config.OnInFlightWait.
+func (m *Metrics) StatusFetchWaiting(delta int) {
+	if m != nil {
+		m.fetchesWaiting.Add(float64(delta))
 	}
 }
 

@@ -1,13 +1,16 @@
 package bridge_test
 
 import (
+	"net/http"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/tlbridge/tlbridge/bridge"
 	"github.com/tlbridge/tlbridge/internal/transloadittest"
+	"github.com/tlbridge/tlbridge/poller"
 )
 
 func TestMetricsFollowAWatch(t *testing.T) {
@@ -86,4 +89,55 @@ func histogramCount(t *testing.T, reg *prometheus.Registry, name string) uint64 
 		return m.GetHistogram().GetSampleCount()
 	}
 	return 0
+}
+
+// TestMetricsCountStatusFetchesWaiting: fetches past the in-flight bound
+// show on tlbridge_status_fetches_waiting while they wait, and leave it
+// at zero when they are done.
+func TestMetricsCountStatusFetchesWaiting(t *testing.T) {
+	const fetches = 3
+	reg := prometheus.NewRegistry()
+	metrics := bridge.NewMetrics(reg)
+	srv := transloadittest.NewServer()
+	defer srv.Close()
+	gate := make(chan struct{})
+	srv.SetOnStatus(func(string, *http.Request) (int, []byte, bool) {
+		<-gate
+		return 0, nil, false
+	})
+	p, err := poller.New(poller.Config{
+		APIBase: srv.URL, AllowList: srv.AllowList(), MaxInFlight: 1,
+		OnInFlightWait: metrics.StatusFetchWaiting,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, fetches)
+	for range fetches {
+		st, err := srv.Create(t.Context(), transloadittest.Script{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			_, err := p.Fetch(t.Context(), poller.Target{AssemblyID: st.AssemblyID})
+			errs <- err
+		}()
+	}
+	for deadline := time.Now().Add(10 * time.Second); gauge(t, reg, "tlbridge_status_fetches_waiting") != fetches-1; {
+		if time.Now().After(deadline) {
+			close(gate)
+			t.Fatalf("tlbridge_status_fetches_waiting = %v; want %d while one fetch holds the only turn",
+				gauge(t, reg, "tlbridge_status_fetches_waiting"), fetches-1)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(gate)
+	for range fetches {
+		if err := <-errs; err != nil {
+			t.Errorf("Fetch() error = %v", err)
+		}
+	}
+	if got := gauge(t, reg, "tlbridge_status_fetches_waiting"); got != 0 {
+		t.Errorf("tlbridge_status_fetches_waiting = %v after every fetch ended; want 0", got)
+	}
 }

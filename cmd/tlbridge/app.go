@@ -338,6 +338,7 @@ func (a *app) startManager(metrics *bridge.Metrics) error {
 		OnRateLimitWait: func(d time.Duration) {
 			metrics.RateLimitWait(d)
 		},
+		OnInFlightWait: metrics.StatusFetchWaiting,
 	})
 	if err != nil {
 		return fmt.Errorf("%w: %w", errConfig, err)

@@ -218,7 +218,7 @@ func TestServe(t *testing.T) {
 	}, want)
 
 	code, metrics := sb.get(t, "/metrics")
-	for _, m := range []string{"tlbridge_build_info{", "tlbridge_events_published_total{", "tlbridge_upstream_requests_total{", "go_goroutines"} {
+	for _, m := range []string{"tlbridge_build_info{", "tlbridge_events_published_total{", "tlbridge_upstream_requests_total{", "tlbridge_status_fetches_waiting ", "go_goroutines"} {
 		if code != http.StatusOK || !strings.Contains(metrics, m) {
 			t.Errorf("GET /metrics = %d lacks %s", code, m)
 		}

@@ -62,7 +62,7 @@ var metricNames = []string{
 	"tlbridge_watches_active", "tlbridge_events_published_total", "tlbridge_publish_errors_total",
 	"tlbridge_upstream_requests_total", "tlbridge_sse_connected", "tlbridge_poll_fallbacks_total",
 	"tlbridge_rate_limit_waits_total", "tlbridge_event_latency_seconds", "tlbridge_publish_pending",
-	"tlbridge_lag_seconds",
+	"tlbridge_lag_seconds", "tlbridge_status_fetches_waiting",
 }
 
 var checksumRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
