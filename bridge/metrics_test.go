@@ -2,6 +2,7 @@ package bridge_test
 
 import (
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,6 +58,18 @@ func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	return 0
 }
 
+// awaitGauge waits up to 10 s until the gauge name satisfies ok; want
+// says what ok expects, for the failure.
+func awaitGauge(t *testing.T, reg *prometheus.Registry, name, want string, ok func(float64) bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !ok(gauge(t, reg, name)); {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s = %v; want %s", name, gauge(t, reg, name), want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func family(t *testing.T, reg *prometheus.Registry, name string) *dto.MetricFamily {
 	t.Helper()
 	mfs, err := reg.Gather()
@@ -100,7 +113,10 @@ func TestMetricsCountStatusFetchesWaiting(t *testing.T) {
 	metrics := bridge.NewMetrics(reg)
 	srv := transloadittest.NewServer()
 	defer srv.Close()
+	// Opened on every way out, before Close waits for the held handlers.
 	gate := make(chan struct{})
+	open := sync.OnceFunc(func() { close(gate) })
+	defer open()
 	srv.SetOnStatus(func(string, *http.Request) (int, []byte, bool) {
 		<-gate
 		return 0, nil, false
@@ -123,15 +139,9 @@ func TestMetricsCountStatusFetchesWaiting(t *testing.T) {
 			errs <- err
 		}()
 	}
-	for deadline := time.Now().Add(10 * time.Second); gauge(t, reg, "tlbridge_status_fetches_waiting") != fetches-1; {
-		if time.Now().After(deadline) {
-			close(gate)
-			t.Fatalf("tlbridge_status_fetches_waiting = %v; want %d while one fetch holds the only turn",
-				gauge(t, reg, "tlbridge_status_fetches_waiting"), fetches-1)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	close(gate)
+	awaitGauge(t, reg, "tlbridge_status_fetches_waiting", "2, while one fetch holds the only turn",
+		func(v float64) bool { return v == fetches-1 })
+	open()
 	for range fetches {
 		if err := <-errs; err != nil {
 			t.Errorf("Fetch() error = %v", err)

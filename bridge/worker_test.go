@@ -296,12 +296,8 @@ func TestUndeliveredTerminalIsNotCompleted(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Wait until the worker holds its first event for NATS.
-	for deadline := time.Now().Add(10 * time.Second); gauge(t, reg, "tlbridge_publish_pending") == 0; {
-		if time.Now().After(deadline) {
-			t.Fatal("the worker never tried to publish")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	awaitGauge(t, reg, "tlbridge_publish_pending", "above 0: the worker never tried to publish",
+		func(v float64) bool { return v != 0 })
 	sctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
 	_ = h.m.Shutdown(sctx)

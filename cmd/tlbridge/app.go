@@ -331,14 +331,12 @@ func (a *app) startManager(metrics *bridge.Metrics) error {
 		AllowList: a.cfg.AllowList(),
 		MaxRPS:    a.cfg.MaxStatusRPS,
 		// Room for every watch, and for the ones winding down.
-		MaxTracked: a.cfg.MaxWatches + a.cfg.MaxWatches/4 + 64,
-		UserAgent:  buildinfo.UserAgent(),
-		Logger:     a.log.Named("poller"),
-		OnRequest:  func(outcome string) { metrics.UpstreamRequest("status", outcome) },
-		OnRateLimitWait: func(d time.Duration) {
-			metrics.RateLimitWait(d)
-		},
-		OnInFlightWait: metrics.StatusFetchWaiting,
+		MaxTracked:      a.cfg.MaxWatches + a.cfg.MaxWatches/4 + 64,
+		UserAgent:       buildinfo.UserAgent(),
+		Logger:          a.log.Named("poller"),
+		OnRequest:       func(outcome string) { metrics.UpstreamRequest("status", outcome) },
+		OnRateLimitWait: metrics.RateLimitWait,
+		OnInFlightWait:  metrics.StatusFetchWaiting,
 	})
 	if err != nil {
 		return fmt.Errorf("%w: %w", errConfig, err)
