@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/tlbridge/tlbridge/bridge"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/schemas"
@@ -424,6 +426,63 @@ func TestDurableTakenOverWorkerStops(t *testing.T) {
 	mustWatch(t, a, watchRequest(st))
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
+	takeOver(ctx, t, c, id)
+	for countOutcomes(c.endedOf(id), func(o bridge.Outcome) bool { return o == bridge.OutcomeStopped }) == 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the worker went on after another replica took its watch over")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	// The message was left alone: it comes back after AckWait, and the
+	// watch ends once, exactly.
+	c.resumeAll([]*transloadit.Status{st})
+	evs := c.awaitTerminal(ctx, []string{id})
+	c.checkExactlyOnce(evs, []string{id})
+}
+
+// TestDurableCheckpointKeepsATakeover: a worker that has not noticed the
+// takeover yet (its owner checks are minutes apart here) never writes its
+// checkpoint over the new owner's record; that write is how it notices.
+func TestDurableCheckpointKeepsATakeover(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, clusterOptions{ackWait: time.Minute})
+	a := c.add("a")
+	st := c.createPaused(1)[0]
+	id := st.AssemblyID
+	mustWatch(t, a, watchRequest(st))
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	kv, rev := takeOver(ctx, t, c, id)
+	// Past the checkpoint pace (a sixth of AckWait, at most 5 s), the
+	// Assembly goes on: the worker's next acknowledged event is
+	// checkpointed at once.
+	time.Sleep(5 * time.Second)
+	c.resumeAll([]*transloadit.Status{st})
+	for len(c.endedOf(id)) == 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the worker did not end")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if got := c.endedOf(id); got[0] != bridge.OutcomeStopped {
+		t.Errorf("the watch ended %q after another replica took it over; want %q", got[0], bridge.OutcomeStopped)
+	}
+	e, err := kv.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Revision() != rev {
+		t.Errorf("the record was written over after the takeover: %s", e.Value())
+	}
+}
+
+// takeOver waits until the running watch of id has checkpointed every
+// event it published, then writes its record as a replica taking it over
+// does; it returns the bucket and the record's revision.
+func takeOver(ctx context.Context, t *testing.T, c *cluster, id string) (jetstream.KeyValue, uint64) {
+	t.Helper()
 	// Once its first events are out and checkpointed, the paused Assembly
 	// gives the worker nothing more to write: the record stays as staged.
 	awaitEvents(ctx, t, c, id, schemas.TypeUploading)
@@ -451,21 +510,11 @@ func TestDurableTakenOverWorkerStops(t *testing.T) {
 	}
 	rec["owner"] = "elsewhere"
 	b, _ := json.Marshal(rec)
-	if _, err := kv.Put(ctx, id, b); err != nil {
+	rev, err := kv.Put(ctx, id, b)
+	if err != nil {
 		t.Fatal(err)
 	}
-	for countOutcomes(c.endedOf(id), func(o bridge.Outcome) bool { return o == bridge.OutcomeStopped }) == 0 {
-		select {
-		case <-ctx.Done():
-			t.Fatal("the worker went on after another replica took its watch over")
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	// The message was left alone: it comes back after AckWait, and the
-	// watch ends once, exactly.
-	c.resumeAll([]*transloadit.Status{st})
-	evs := c.awaitTerminal(ctx, []string{id})
-	c.checkExactlyOnce(evs, []string{id})
+	return kv, rev
 }
 
 func getJSON(t *testing.T, url string, v any) int {

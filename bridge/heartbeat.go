@@ -189,9 +189,7 @@ func (h *heartbeats) checkOwner(ctx context.Context, b *beat) {
 	h.mu.Unlock()
 	<-h.slots
 	if lost {
-		b.l.lost.Store(true)
-		b.w.log.Warn("watch taken over by another replica; stopping here")
-		b.w.stop()
+		b.l.yield(b.w)
 	}
 	close(checked)
 }

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"time"
 
@@ -31,6 +32,10 @@ type lease struct {
 	// goroutine touches them.
 	lastSave time.Time
 	dirty    bool // events went out since the last write
+	// rev is the record's revision as this lease last read or wrote it
+	// (0: none). A write expects it, so a record another replica wrote
+	// since is never written over.
+	rev uint64
 }
 
 // maxCheckpointEvery paces checkpoint writes: at most one every five
@@ -57,7 +62,7 @@ func (l *lease) begin(ctx context.Context, w *worker) (Outcome, bool) {
 	}
 	var rec *watchRecord
 	if err == nil {
-		rec, err = l.d.record(ctx, id)
+		rec, l.rev, err = l.d.recordAt(ctx, id)
 	}
 	if err != nil {
 		w.log.Warn("watch state unreadable; handing the watch back", zap.Error(err))
@@ -71,7 +76,9 @@ func (l *lease) begin(ctx context.Context, w *worker) (Outcome, bool) {
 		l.d.m.cfg.Metrics.watchResumed()
 		w.log.Info("watch resumed from its checkpoint", zap.String("previous_owner", rec.Owner), zap.Int("events", rec.Events))
 	}
-	l.save(ctx, w)
+	if l.save(ctx, w); l.lost.Load() {
+		return OutcomeStopped, true
+	}
 	return "", false
 }
 
@@ -105,11 +112,26 @@ func (l *lease) save(ctx context.Context, w *worker) {
 	l.rec.Checkpoint = w.norm.Checkpoint()
 	l.rec.Events = w.info("").Events
 	l.rec.UpdatedAt = time.Now().UTC()
-	err := putJSON(ctx, l.d.store.Checkpoints, l.q.AssemblyID, &l.rec)
+	err := putJSON(ctx, l.d.store.Checkpoints, l.q.AssemblyID, &l.rec, &l.rev)
 	l.d.m.cfg.Metrics.checkpointWritten(err)
-	if err != nil {
+	switch {
+	case errors.Is(err, errChanged):
+		// Only a replica that took the watch over writes the record
+		// besides this lease; the heartbeats' owner check may not have
+		// seen it yet. (A write of this lease that timed out after it
+		// landed looks the same; stopping then costs a redelivery.)
+		l.yield(w)
+	case err != nil:
 		w.log.Warn("checkpoint not written", zap.Error(err))
 	}
+}
+
+// yield stops w because another replica runs its watch now: the record
+// and the message are that replica's, and this lease leaves both alone.
+func (l *lease) yield(w *worker) {
+	l.lost.Store(true)
+	w.log.Warn("watch taken over by another replica; stopping here")
+	w.stop()
 }
 
 // end settles the queued watch after w ran to outcome: a stopped watch
@@ -124,7 +146,9 @@ func (l *lease) end(ctx context.Context, w *worker, outcome Outcome, shuttingDow
 	case l.skip:
 	case outcome == OutcomeStopped:
 		// The next owner starts from what went out here.
-		l.saveIfDirty(ctx, w)
+		if l.saveIfDirty(ctx, w); l.lost.Load() {
+			return
+		}
 		delay := time.Second // a failure here may well fail again at once
 		if shuttingDown {
 			delay = 0
@@ -139,7 +163,7 @@ func (l *lease) end(ctx context.Context, w *worker, outcome Outcome, shuttingDow
 		l.forget(ctx, w)
 	default:
 		fin := finishedRecord{AssemblyID: id, Outcome: outcome, Watch: l.q.Watch, FinishedAt: time.Now().UTC()}
-		if err := putJSON(ctx, l.d.store.Finished, id, &fin); err != nil {
+		if err := putJSON(ctx, l.d.store.Finished, id, &fin, nil); err != nil {
 			// Unacked, the watch comes back, finds its checkpoint done
 			// and publishes nothing.
 			w.log.Warn("finished Assembly not recorded; the watch will be retried", zap.Error(err))

@@ -49,31 +49,56 @@ const maxListed = 10000
 const kvTimeout = 5 * time.Second
 
 // getJSON reads key into v; found is false for a missing key.
-func getJSON(ctx context.Context, kv jetstream.KeyValue, key string, v any) (found bool, err error) {
+// getJSON decodes the value of key into v and returns its revision: 0 when
+// the key has no value.
+func getJSON(ctx context.Context, kv jetstream.KeyValue, key string, v any) (rev uint64, err error) {
 	ctx, cancel := context.WithTimeout(ctx, kvTimeout)
 	defer cancel()
 	e, err := kv.Get(ctx, key)
 	switch {
 	case errors.Is(err, jetstream.ErrKeyNotFound):
-		return false, nil
+		return 0, nil
 	case err != nil:
-		return false, fmt.Errorf("bridge: read %s from %s: %w", key, kv.Bucket(), err)
+		return 0, fmt.Errorf("bridge: read %s from %s: %w", key, kv.Bucket(), err)
 	}
 	if err := json.Unmarshal(e.Value(), v); err != nil {
-		return false, fmt.Errorf("bridge: decode %s from %s: %w", key, kv.Bucket(), err)
+		return 0, fmt.Errorf("bridge: decode %s from %s: %w", key, kv.Bucket(), err)
 	}
-	return true, nil
+	return e.Revision(), nil
 }
 
-func putJSON(ctx context.Context, kv jetstream.KeyValue, key string, v any) error {
+// errChanged says a value was written over since its writer last read or
+// wrote it.
+var errChanged = errors.New("changed by another writer")
+
+// putJSON stores v under key. With expect nil it writes over whatever is
+// there. Otherwise it writes only over revision *expect (0: no value) and
+// sets *expect to the new revision; a value written meanwhile fails it
+// with errChanged.
+func putJSON(ctx context.Context, kv jetstream.KeyValue, key string, v any, expect *uint64) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, kvTimeout)
 	defer cancel()
-	if _, err := kv.Put(ctx, key, b); err != nil {
+	var rev uint64
+	switch {
+	case expect == nil:
+		_, err = kv.Put(ctx, key, b)
+	case *expect == 0:
+		rev, err = kv.Create(ctx, key, b)
+	default:
+		rev, err = kv.Update(ctx, key, b, *expect)
+	}
+	if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		err = errChanged
+	}
+	if err != nil {
 		return fmt.Errorf("bridge: write %s to %s: %w", key, kv.Bucket(), err)
+	}
+	if expect != nil {
+		*expect = rev
 	}
 	return nil
 }
@@ -89,17 +114,23 @@ func deleteKey(ctx context.Context, kv jetstream.KeyValue, key string) error {
 
 func (d *durable) finished(ctx context.Context, id string) (finishedRecord, bool, error) {
 	var r finishedRecord
-	ok, err := getJSON(ctx, d.store.Finished, id, &r)
-	return r, ok, err
+	rev, err := getJSON(ctx, d.store.Finished, id, &r)
+	return r, rev != 0, err
 }
 
 func (d *durable) record(ctx context.Context, id string) (*watchRecord, error) {
+	r, _, err := d.recordAt(ctx, id)
+	return r, err
+}
+
+// recordAt returns the record of id, or nil, and its revision (0 for none).
+func (d *durable) recordAt(ctx context.Context, id string) (*watchRecord, uint64, error) {
 	var r watchRecord
-	ok, err := getJSON(ctx, d.store.Checkpoints, id, &r)
-	if !ok || err != nil {
-		return nil, err
+	rev, err := getJSON(ctx, d.store.Checkpoints, id, &r)
+	if rev == 0 || err != nil {
+		return nil, 0, err
 	}
-	return &r, nil
+	return &r, rev, nil
 }
 
 // records returns every running watch's record, at most maxListed. It
