@@ -37,18 +37,20 @@ func TestSleepEndsEarly(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	clock := retrytest.NewClock()
-	stop := make(chan struct{})
-	for name, end := range map[string]func(context.CancelFunc){
-		"ctx":  func(c context.CancelFunc) { c() },
-		"stop": func(context.CancelFunc) { close(stop) },
+	// Each case has its own stop: one closed by an earlier case would end
+	// the next sleep before the test sees its timer.
+	for name, end := range map[string]func(context.CancelFunc, chan struct{}){
+		"ctx":  func(c context.CancelFunc, _ chan struct{}) { c() },
+		"stop": func(_ context.CancelFunc, stop chan struct{}) { close(stop) },
 	} {
+		stop := make(chan struct{})
 		sctx, scancel := context.WithCancel(ctx)
 		done := make(chan bool)
 		go func() { done <- retry.SleepOrStop(sctx, clock, time.Hour, stop) }()
 		if err := clock.WaitTimers(ctx, 1, time.Hour); err != nil {
 			t.Fatal(err)
 		}
-		end(scancel)
+		end(scancel, stop)
 		if <-done {
 			t.Errorf("%s: SleepOrStop = true; want false", name)
 		}
