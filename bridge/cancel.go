@@ -83,7 +83,7 @@ func (d *durable) serveCancel(msg *nats.Msg) {
 // answers, the watch was only pending (or its replica is gone), and is
 // dropped from the queue here.
 func (d *durable) cancelRemote(ctx context.Context, id, by string) (bool, error) {
-	rec, err := d.record(ctx, id)
+	rec, rev, err := d.recordAt(ctx, id)
 	if err != nil {
 		return false, err
 	}
@@ -106,12 +106,14 @@ func (d *durable) cancelRemote(ctx context.Context, id, by string) (bool, error)
 	if !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, nats.ErrNoResponders) {
 		return false, err
 	}
-	return true, d.cancelUnowned(ctx, id, by, rec, q, seq)
+	return true, d.cancelUnowned(ctx, id, by, rec, rev, q, seq)
 }
 
 // cancelUnowned cancels a watch no replica runs: it drops the queued
-// request, publishes watch.canceled and removes the record.
-func (d *durable) cancelUnowned(ctx context.Context, id, by string, rec *watchRecord, q *queuedWatch, seq uint64) error {
+// request, publishes watch.canceled and removes the record read at
+// revision rev. A replica that wrote the record since has taken the watch
+// up; the record stays, and the caller is told to ask again.
+func (d *durable) cancelUnowned(ctx context.Context, id, by string, rec *watchRecord, rev uint64, q *queuedWatch, seq uint64) error {
 	if q != nil {
 		if err := d.dropPending(ctx, seq); err != nil {
 			return err
@@ -132,7 +134,14 @@ func (d *durable) cancelUnowned(ctx context.Context, id, by string, rec *watchRe
 	if err := d.m.cfg.Publisher.Publish(ctx, publish.Message{Subject: ev.Subject, ID: ev.ID, Data: data, Key: id}); err != nil {
 		return err
 	}
-	return deleteKey(ctx, d.store.Checkpoints, id)
+	if rec == nil {
+		return nil
+	}
+	err = deleteKey(ctx, d.store.Checkpoints, id, rev)
+	if errors.Is(err, errChanged) {
+		return &WatchError{CodeUnavailable, "assembly " + id + " was taken up by a replica while it was canceled; cancel it again"}
+	}
+	return err
 }
 
 // canceledEvent is the watch.canceled event of one watch; its ID names the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tlbridge/tlbridge/bridge"
@@ -475,6 +477,98 @@ func TestDurableCheckpointKeepsATakeover(t *testing.T) {
 	}
 	if e.Revision() != rev {
 		t.Errorf("the record was written over after the takeover: %s", e.Value())
+	}
+}
+
+// A replica whose watch ends before it notices the takeover leaves the
+// new owner's record alone: it removes only the record it wrote itself.
+func TestDurableEndKeepsATakeover(t *testing.T) {
+	t.Parallel()
+	for _, end := range []string{"canceled", "completed"} {
+		t.Run(end, func(t *testing.T) {
+			t.Parallel()
+			c := newCluster(t, clusterOptions{ackWait: time.Minute})
+			a := c.add("a")
+			st := c.createPaused(1)[0]
+			id := st.AssemblyID
+			mustWatch(t, a, watchRequest(st))
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			kv, rev := takeOver(ctx, t, c, id)
+			// Heartbeats notice the new owner only after a while
+			// (AckWait is a minute); the watch ends long before.
+			if end == "canceled" {
+				if _, err := a.m.Cancel(ctx, id, "test"); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				c.resumeAll([]*transloadit.Status{st})
+			}
+			for len(c.endedOf(id)) == 0 {
+				select {
+				case <-ctx.Done():
+					t.Fatal("the worker did not end")
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+			e, err := kv.Get(ctx, id)
+			if err != nil {
+				t.Fatalf("the record of the replica that took the watch over is gone: %v", err)
+			}
+			if e.Revision() != rev {
+				t.Errorf("the record was written over after the takeover: %s", e.Value())
+			}
+		})
+	}
+}
+
+// Canceling a watch whose replica is gone removes its record only as it
+// was read: a replica that takes the watch up meanwhile keeps its record,
+// and the caller is told to ask again.
+func TestDurableCancelUnownedKeepsATakeover(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, clusterOptions{ackWait: time.Minute})
+	a := c.add("a")
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	kv, err := c.js.KeyValue(ctx, clusterStream+"_CHECKPOINTS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := c.createPaused(1)[0].AssemblyID
+	rec := map[string]any{"assembly_id": id, "watch": "w1", "owner": "gone", "events": 0, "checkpoint": map[string]any{}}
+	b, _ := json.Marshal(rec)
+	if _, err := kv.Put(ctx, id, b); err != nil {
+		t.Fatal(err)
+	}
+	// The cancel request reaches no replica of the watch; while it waits,
+	// a replica takes the watch up and writes the record.
+	revs := make(chan uint64, 1)
+	sub, err := c.js.Conn().Subscribe(testPrefix+".v1.cancel."+id, func(*nats.Msg) {
+		rec["owner"] = "elsewhere"
+		b, _ := json.Marshal(rec)
+		rev, err := kv.Put(ctx, id, b)
+		if err != nil {
+			t.Error(err)
+		}
+		revs <- rev
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	_, err = a.m.Cancel(ctx, id, "test")
+	var we *bridge.WatchError
+	if !errors.As(err, &we) || we.Code != bridge.CodeUnavailable {
+		t.Errorf("Cancel while another replica took the watch up = %v; want a %s WatchError", err, bridge.CodeUnavailable)
+	}
+	rev := <-revs
+	e, err := kv.Get(ctx, id)
+	if err != nil {
+		t.Fatalf("the record of the replica that took the watch up is gone: %v", err)
+	}
+	if e.Revision() != rev {
+		t.Errorf("the record was written over: %s", e.Value())
 	}
 }
 

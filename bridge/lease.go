@@ -160,7 +160,9 @@ func (l *lease) end(ctx context.Context, w *worker, outcome Outcome, shuttingDow
 	case !outcome.EndedUpstream():
 		// Canceled, expired or given up: the Assembly may still be
 		// watched again later, from scratch.
-		l.forget(ctx, w)
+		if !l.forget(ctx, w) {
+			return
+		}
 	default:
 		fin := finishedRecord{AssemblyID: id, Outcome: outcome, Watch: l.q.Watch, FinishedAt: time.Now().UTC()}
 		if err := putJSON(ctx, l.d.store.Finished, id, &fin, nil); err != nil {
@@ -170,7 +172,9 @@ func (l *lease) end(ctx context.Context, w *worker, outcome Outcome, shuttingDow
 			_ = l.msg.NakWithDelay(time.Second)
 			return
 		}
-		l.forget(ctx, w)
+		if !l.forget(ctx, w) {
+			return
+		}
 	}
 	actx, cancel := context.WithTimeout(ctx, kvTimeout)
 	defer cancel()
@@ -179,10 +183,19 @@ func (l *lease) end(ctx context.Context, w *worker, outcome Outcome, shuttingDow
 	}
 }
 
-func (l *lease) forget(ctx context.Context, w *worker) {
-	if err := deleteKey(ctx, l.d.store.Checkpoints, l.q.AssemblyID); err != nil {
+// forget removes the watch's record, unless another replica wrote it
+// since: then the watch is that replica's, and forget reports false.
+func (l *lease) forget(ctx context.Context, w *worker) bool {
+	err := deleteKey(ctx, l.d.store.Checkpoints, l.q.AssemblyID, l.rev)
+	switch {
+	case errors.Is(err, errChanged):
+		l.lost.Store(true)
+		w.log.Warn("watch taken over by another replica; its record stays")
+		return false
+	case err != nil:
 		w.log.Warn("watch record not removed", zap.Error(err))
 	}
+	return true
 }
 
 // checkpointEvery is the pace of checkpoint writes: a sixth of AckWait,

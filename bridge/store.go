@@ -103,10 +103,17 @@ func putJSON(ctx context.Context, kv jetstream.KeyValue, key string, v any, expe
 	return nil
 }
 
-func deleteKey(ctx context.Context, kv jetstream.KeyValue, key string) error {
+// deleteKey removes key when its value is still revision expect, as its
+// deleter last read or wrote it; a value written (or deleted) since fails
+// it with errChanged and stays. An expect of 0 removes whatever is there.
+func deleteKey(ctx context.Context, kv jetstream.KeyValue, key string, expect uint64) error {
 	ctx, cancel := context.WithTimeout(ctx, kvTimeout)
 	defer cancel()
-	if err := kv.Delete(ctx, key); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+	err := kv.Delete(ctx, key, jetstream.LastRevision(expect))
+	if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		err = errChanged
+	}
+	if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return fmt.Errorf("bridge: delete %s from %s: %w", key, kv.Bucket(), err)
 	}
 	return nil
