@@ -107,3 +107,23 @@ func FuzzStrMatchesByteLoop(f *testing.F) {
 		checkStr(t, append([]byte{'"'}, data...))
 	})
 }
+
+// TestPlainASCII checks every byte value at every offset of runs shorter
+// than, as long as and longer than a word.
+func TestPlainASCII(t *testing.T) {
+	for n := 1; n <= 17; n++ {
+		for at := range n {
+			for c := range 256 {
+				b := bytes.Repeat([]byte{'a'}, n)
+				b[at] = byte(c)
+				want := n
+				if c == '"' || c == '\\' || c < 0x20 || c >= 0x80 {
+					want = at
+				}
+				if got := PlainASCII(string(b)); got != want {
+					t.Fatalf("PlainASCII(%q) = %d; want %d", b, got, want)
+				}
+			}
+		}
+	}
+}
