@@ -249,7 +249,7 @@ func classify(ctx, actx context.Context, err error) error {
 // decode turns a frame into an Update, applying the delivery rule for
 // malformed payloads (see [Update.Err]).
 func (c *Client) decode(f sseFrame) Update {
-	u, err := ParseFrame(string(f.event), f.data)
+	u, err := ParseFrame(f.event, f.data)
 	u.ReceivedAt = c.cfg.Clock.Now()
 	if err != nil {
 		c.cfg.Logger.Warn("malformed stream event", zap.String("name", u.Name), zap.Error(err))

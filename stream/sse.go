@@ -34,7 +34,8 @@ func (s *sseReader) next() (sseFrame, error) {
 
 // sseFrame is one frame's event name and data; data is its own copy.
 type sseFrame struct {
-	event, data []byte
+	event string
+	data  []byte
 }
 
 var (
@@ -58,11 +59,27 @@ func parseSSE(msg []byte) sseFrame {
 		case string(line) == "data":
 			f.data = append(f.data, '\n')
 		case bytes.HasPrefix(line, fieldEvent):
-			f.event = append([]byte{}, fieldValue(line, len(fieldEvent))...)
+			f.event = eventName(fieldValue(line, len(fieldEvent)))
 		}
 	})
-	f.data = bytes.TrimSuffix(f.data, []byte("\n"))
+	f.data = bytes.TrimSuffix(f.data, newline)
 	return f
+}
+
+// eventName returns name as a string, without a copy for the names
+// upstream sends: one allocation less for nearly every frame.
+func eventName(name []byte) string {
+	switch string(name) {
+	case EvResultFinished:
+		return EvResultFinished
+	case EvUploadFinished:
+		return EvUploadFinished
+	case EvExecutionProgress:
+		return EvExecutionProgress
+	case EvAssemblyError:
+		return EvAssemblyError
+	}
+	return string(name)
 }
 
 // eachLine calls fn with each non-empty line of msg, lines ending in

@@ -2,6 +2,7 @@ package stream
 
 import (
 	"bytes"
+	"os"
 	"testing"
 )
 
@@ -20,6 +21,8 @@ func TestParseSSE(t *testing.T) {
 		{"protocol only", "id: 2b7b\nretry: 3000\n: comment", "", "", false},
 		{"empty event name", "event:", "", "", false},
 		{"garbage ignored", "foo: bar\ndata: x", "", "x", true},
+		{"unknown event", "event: assembly_new_thing\ndata: {}", "assembly_new_thing", "{}", true},
+		{"last event name wins", "event: assembly_error\nevent: assembly_upload_finished\ndata: {}", "assembly_upload_finished", "{}", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := parseSSE([]byte(tt.in))
@@ -50,4 +53,20 @@ func FuzzParseSSE(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkParseSSE parses every frame of the recorded stream.
+func BenchmarkParseSSE(b *testing.B) {
+	rec, err := os.ReadFile("../internal/transloadit/testdata/sse-recording-two-uploads.txt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	frames := bytes.Split(bytes.ReplaceAll(rec, []byte("\r\n"), []byte("\n")), []byte("\n\n"))
+	b.SetBytes(int64(len(rec)))
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, fr := range frames {
+			parseSSE(fr)
+		}
+	}
 }
