@@ -153,14 +153,14 @@ func TestMaxWatchesFitsTheMemoryLimit(t *testing.T) {
 		{[]string{"--set-string", "resources.limits.memory=4G"}, "12207"},
 		{[]string{"--set", "config.maxWatches=5"}, "5"},
 		{[]string{"--set", "sizing.bytesPerWatch=65536"}, "3276"},
-		{[]string{"--set", "resources.limits=null"}, "10000"},
+		{[]string{"--set", "resources.limits=null"}, ""}, // unset: the binary's default
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			m := render(t, tt.args...)
-			got, _ := resolveEnv(t, m).value("TLBRIDGE_MAX_WATCHES")
-			if got != tt.want {
-				t.Errorf("TLBRIDGE_MAX_WATCHES = %q; want %q", got, tt.want)
+			got, set := resolveEnv(t, m).value("TLBRIDGE_MAX_WATCHES")
+			if got != tt.want || set != (tt.want != "") {
+				t.Errorf("TLBRIDGE_MAX_WATCHES = %q (set %v); want %q", got, set, tt.want)
 			}
 		})
 	}

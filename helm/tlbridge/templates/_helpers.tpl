@@ -189,7 +189,8 @@ The bytes of a Kubernetes quantity such as 256Mi, 1G or 268435456.
 
 {{/*
 TLBRIDGE_MAX_WATCHES: config.maxWatches when set; else what the memory limit holds (80 % of it at
-sizing.bytesPerWatch each, the rest for the process itself); else the binary's 10000.
+sizing.bytesPerWatch each, the rest for the process itself); else empty, which leaves the
+binary's own default.
 */}}
 {{- define "tlbridge.maxWatches" -}}
 {{- $limit := dig "limits" "memory" "" .Values.resources }}
@@ -197,8 +198,6 @@ sizing.bytesPerWatch each, the rest for the process itself); else the binary's 1
 {{- int64 .Values.config.maxWatches }}
 {{- else if $limit }}
 {{- max 1 (int64 (floor (divf (mulf (include "tlbridge.bytes" $limit | float64) 0.8) (float64 .Values.sizing.bytesPerWatch)))) }}
-{{- else }}
-{{- 10000 }}
 {{- end }}
 {{- end }}
 
