@@ -448,36 +448,18 @@ func TestDurableTakenOverWorkerStops(t *testing.T) {
 // checkpoint over the new owner's record; that write is how it notices.
 func TestDurableCheckpointKeepsATakeover(t *testing.T) {
 	t.Parallel()
-	c := newCluster(t, clusterOptions{ackWait: time.Minute})
-	a := c.add("a")
-	st := c.createPaused(1)[0]
-	id := st.AssemblyID
-	mustWatch(t, a, watchRequest(st))
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	kv, rev := takeOver(ctx, t, c, id)
+	w := takenOverWatch(ctx, t)
 	// Past the checkpoint pace (a sixth of AckWait, at most 5 s), the
 	// Assembly goes on: the worker's next acknowledged event is
 	// checkpointed at once.
 	time.Sleep(5 * time.Second)
-	c.resumeAll([]*transloadit.Status{st})
-	for len(c.endedOf(id)) == 0 {
-		select {
-		case <-ctx.Done():
-			t.Fatal("the worker did not end")
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	if got := c.endedOf(id); got[0] != bridge.OutcomeStopped {
+	w.c.resumeAll([]*transloadit.Status{w.st})
+	if got := w.awaitEnd(ctx, t); got[0] != bridge.OutcomeStopped {
 		t.Errorf("the watch ended %q after another replica took it over; want %q", got[0], bridge.OutcomeStopped)
 	}
-	e, err := kv.Get(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e.Revision() != rev {
-		t.Errorf("the record was written over after the takeover: %s", e.Value())
-	}
+	w.checkRecordKept(ctx, t)
 }
 
 // A replica whose watch ends before it notices the takeover leaves the
@@ -487,38 +469,70 @@ func TestDurableEndKeepsATakeover(t *testing.T) {
 	for _, end := range []string{"canceled", "completed"} {
 		t.Run(end, func(t *testing.T) {
 			t.Parallel()
-			c := newCluster(t, clusterOptions{ackWait: time.Minute})
-			a := c.add("a")
-			st := c.createPaused(1)[0]
-			id := st.AssemblyID
-			mustWatch(t, a, watchRequest(st))
 			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 			defer cancel()
-			kv, rev := takeOver(ctx, t, c, id)
+			w := takenOverWatch(ctx, t)
 			// Heartbeats notice the new owner only after a while
 			// (AckWait is a minute); the watch ends long before.
 			if end == "canceled" {
-				if _, err := a.m.Cancel(ctx, id, "test"); err != nil {
+				if _, err := w.a.m.Cancel(ctx, w.st.AssemblyID, "test"); err != nil {
 					t.Fatal(err)
 				}
 			} else {
-				c.resumeAll([]*transloadit.Status{st})
+				w.c.resumeAll([]*transloadit.Status{w.st})
 			}
-			for len(c.endedOf(id)) == 0 {
-				select {
-				case <-ctx.Done():
-					t.Fatal("the worker did not end")
-				case <-time.After(10 * time.Millisecond):
-				}
-			}
-			e, err := kv.Get(ctx, id)
-			if err != nil {
-				t.Fatalf("the record of the replica that took the watch over is gone: %v", err)
-			}
-			if e.Revision() != rev {
-				t.Errorf("the record was written over after the takeover: %s", e.Value())
-			}
+			w.awaitEnd(ctx, t)
+			w.checkRecordKept(ctx, t)
 		})
+	}
+}
+
+// takenOver is a watch running on replica a, whose record another
+// replica has since written as a takeover does.
+type takenOver struct {
+	c   *cluster
+	a   *replica
+	st  *transloadit.Status
+	kv  jetstream.KeyValue
+	rev uint64 // of the record the takeover wrote
+}
+
+// takenOverWatch starts a paused Assembly's watch on a cluster whose
+// AckWait is a minute, so that replica a's heartbeats notice a takeover
+// only long after the test, and takes the watch over.
+func takenOverWatch(ctx context.Context, t *testing.T) takenOver {
+	t.Helper()
+	c := newCluster(t, clusterOptions{ackWait: time.Minute})
+	a := c.add("a")
+	st := c.createPaused(1)[0]
+	mustWatch(t, a, watchRequest(st))
+	kv, rev := takeOver(ctx, t, c, st.AssemblyID)
+	return takenOver{c: c, a: a, st: st, kv: kv, rev: rev}
+}
+
+// awaitEnd waits for the worker on replica a to end, and returns how.
+func (w takenOver) awaitEnd(ctx context.Context, t *testing.T) []bridge.Outcome {
+	t.Helper()
+	for len(w.c.endedOf(w.st.AssemblyID)) == 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the worker did not end")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return w.c.endedOf(w.st.AssemblyID)
+}
+
+// checkRecordKept checks that the record is still the one the takeover
+// wrote.
+func (w takenOver) checkRecordKept(ctx context.Context, t *testing.T) {
+	t.Helper()
+	e, err := w.kv.Get(ctx, w.st.AssemblyID)
+	if err != nil {
+		t.Fatalf("the record of the replica that took the watch over is gone: %v", err)
+	}
+	if e.Revision() != w.rev {
+		t.Errorf("the record was written over after the takeover: %s", e.Value())
 	}
 }
 

@@ -82,17 +82,25 @@ func TestStrLengths(t *testing.T) {
 // TestOrdinary checks every byte value at every offset of runs shorter
 // than, as long as and longer than a word.
 func TestOrdinary(t *testing.T) {
+	checkRuns(t, "ordinary", ordinary, func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 })
+}
+
+// checkRuns checks that run finds where a run of 'a's stops at a byte stop
+// is true of, for every byte value at every offset of runs shorter than,
+// as long as and longer than a word.
+func checkRuns(t *testing.T, name string, run func([]byte) int, stop func(byte) bool) {
+	t.Helper()
 	for n := 1; n <= 17; n++ {
 		for at := range n {
 			for c := range 256 {
 				b := bytes.Repeat([]byte{'a'}, n)
 				b[at] = byte(c)
 				want := n
-				if c == '"' || c == '\\' || c < 0x20 {
+				if stop(byte(c)) {
 					want = at
 				}
-				if got := ordinary(b); got != want {
-					t.Fatalf("ordinary(%q) = %d; want %d", b, got, want)
+				if got := run(b); got != want {
+					t.Fatalf("%s(%q) = %d; want %d", name, b, got, want)
 				}
 			}
 		}
@@ -111,19 +119,6 @@ func FuzzStrMatchesByteLoop(f *testing.F) {
 // TestPlainASCII checks every byte value at every offset of runs shorter
 // than, as long as and longer than a word.
 func TestPlainASCII(t *testing.T) {
-	for n := 1; n <= 17; n++ {
-		for at := range n {
-			for c := range 256 {
-				b := bytes.Repeat([]byte{'a'}, n)
-				b[at] = byte(c)
-				want := n
-				if c == '"' || c == '\\' || c < 0x20 || c >= 0x80 {
-					want = at
-				}
-				if got := PlainASCII(string(b)); got != want {
-					t.Fatalf("PlainASCII(%q) = %d; want %d", b, got, want)
-				}
-			}
-		}
-	}
+	checkRuns(t, "PlainASCII", func(b []byte) int { return PlainASCII(string(b)) },
+		func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 || c >= 0x80 })
 }
