@@ -98,15 +98,24 @@ func (d *durable) cancelRemote(ctx context.Context, id, by string) (bool, error)
 	if rec != nil {
 		wait = cancelOwnerWait
 	}
-	b, _ := json.Marshal(cancelRequest{RequestedBy: by})
-	_, err = d.nc.Request(cancelSubject(d.prefix, id), b, wait)
-	if err == nil {
-		return true, nil
-	}
-	if !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, nats.ErrNoResponders) {
-		return false, err
+	if answered, err := d.askCancel(id, by, wait); answered || err != nil {
+		return answered, err
 	}
 	return true, d.cancelUnowned(ctx, id, by, rec, rev, q, seq)
+}
+
+// askCancel asks the replica running the watch of id to cancel it, and
+// reports whether one answered within wait.
+func (d *durable) askCancel(id, by string, wait time.Duration) (bool, error) {
+	b, _ := json.Marshal(cancelRequest{RequestedBy: by})
+	_, err := d.nc.Request(cancelSubject(d.prefix, id), b, wait)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders):
+		return false, nil
+	}
+	return false, err
 }
 
 // cancelUnowned cancels a watch no replica runs: it drops the queued
@@ -115,7 +124,17 @@ func (d *durable) cancelRemote(ctx context.Context, id, by string) (bool, error)
 // up; the record stays, and the caller is told to ask again.
 func (d *durable) cancelUnowned(ctx context.Context, id, by string, rec *watchRecord, rev uint64, q *queuedWatch, seq uint64) error {
 	if q != nil {
+		if d.beforeDrop != nil {
+			d.beforeDrop()
+		}
 		if err := d.dropPending(ctx, seq); err != nil {
+			return err
+		}
+		// A replica may have taken the request from the queue since the
+		// first ask. It answers from the moment it holds the request, so
+		// asked again it stops the watch and publishes watch.canceled
+		// itself, after the last of its events.
+		if answered, err := d.askCancel(id, by, cancelPendingWait); answered || err != nil {
 			return err
 		}
 	}

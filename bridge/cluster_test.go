@@ -32,6 +32,7 @@ type clusterOptions struct {
 	ackWait    time.Duration // default 2s, so a lost replica's watches come back soon
 	tick       time.Duration // the simulator's tick; default 20ms
 	pollOnly   bool          // the replicas open no update streams
+	maxWatches int           // per replica; default the Manager's
 }
 
 // cluster is one NATS server, the simulator, and replicas of the bridge,
@@ -112,7 +113,7 @@ func (c *cluster) add(name string) *replica {
 	m, err := bridge.NewManager(bridge.ManagerConfig{
 		Poller: p, Publisher: pub, AllowList: c.srv.AllowList(), Prefix: testPrefix, Instance: name,
 		PollInterval: 100 * time.Millisecond, MaxPayload: int(nc.MaxPayload()), Logger: zaptest.NewLogger(t).Named(name),
-		OnWatchEnd: c.recordEnd, DisableStream: c.opts.pollOnly,
+		OnWatchEnd: c.recordEnd, DisableStream: c.opts.pollOnly, MaxWatches: c.opts.maxWatches,
 		Metrics: bridge.NewMetrics(reg),
 		Durable: &bridge.DurableConfig{JetStream: js, Store: store},
 	})

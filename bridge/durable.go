@@ -47,6 +47,8 @@ type durable struct {
 	slots  chan struct{}      // a worker ended: there may be room again
 	sub    *nats.Subscription // cancel requests
 	beats  *heartbeats        // keep the running watches' messages alive
+
+	beforeDrop func() // tests: runs before a cancel drops a queued request
 }
 
 func newDurable(m *Manager, cfg *DurableConfig) (*durable, error) {

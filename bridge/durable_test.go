@@ -487,6 +487,52 @@ func TestDurableEndKeepsATakeover(t *testing.T) {
 	}
 }
 
+// A queued watch that a replica takes up while a cancel, which nobody
+// answered, is about to drop it from the queue is canceled all the same:
+// asked once more, that replica stops it.
+func TestDurableCancelReachesAWatchTakenUpMeanwhile(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, clusterOptions{maxWatches: 1})
+	a := c.add("a")
+	sts := c.createPaused(2)
+	first, queued := sts[0].AssemblyID, sts[1].AssemblyID
+	mustWatch(t, a, watchRequest(sts[0]))
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	awaitEvents(ctx, t, c, first, schemas.TypeUploading)
+	mustWatch(t, a, watchRequest(sts[1])) // a is full: this one waits in the queue
+	bridge.BeforeCancelDrops(a.m, func() {
+		// Room again: a takes the queued watch up before it is dropped.
+		if _, err := a.m.Cancel(ctx, first, "test"); err != nil {
+			t.Error(err)
+		}
+		for {
+			if _, ok := a.m.Get(queued); ok {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				t.Error("the queued watch was not taken up")
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	})
+	if _, err := a.m.Cancel(ctx, queued, "test"); err != nil {
+		t.Fatal(err)
+	}
+	for len(c.endedOf(queued)) == 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the watch taken up during its cancel runs on")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if got := c.endedOf(queued); got[0] != bridge.OutcomeWatchCanceled {
+		t.Errorf("the watch taken up during its cancel ended %q; want %q", got[0], bridge.OutcomeWatchCanceled)
+	}
+}
+
 // takenOver is a watch running on replica a, whose record another
 // replica has since written as a takeover does.
 type takenOver struct {
