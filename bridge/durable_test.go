@@ -611,18 +611,30 @@ func TestDurableCancelUnownedKeepsATakeover(t *testing.T) {
 		if err != nil {
 			t.Error(err)
 		}
-		revs <- rev
+		select {
+		case revs <- rev:
+		default: // only the first request counts
+		}
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = sub.Unsubscribe() }()
+	// The subscription is the server's before the request goes out.
+	if err := c.js.Conn().Flush(); err != nil {
+		t.Fatal(err)
+	}
 	_, err = a.m.Cancel(ctx, id, "test")
 	var we *bridge.WatchError
 	if !errors.As(err, &we) || we.Code != bridge.CodeUnavailable {
 		t.Errorf("Cancel while another replica took the watch up = %v; want a %s WatchError", err, bridge.CodeUnavailable)
 	}
-	rev := <-revs
+	var rev uint64
+	select {
+	case rev = <-revs:
+	case <-ctx.Done():
+		t.Fatal("the cancel request never came")
+	}
 	e, err := kv.Get(ctx, id)
 	if err != nil {
 		t.Fatalf("the record of the replica that took the watch up is gone: %v", err)
