@@ -122,14 +122,15 @@ func runAll(ctx context.Context, o options, stderr io.Writer) ([]result, error) 
 			return nil, err
 		}
 	}
-	var rs []result
-	for _, t := range o.targets() {
-		fmt.Fprintf(stderr, "bench: measuring %s\n", t)
-		r, err := e.runPhase(ctx, t)
+	ts := o.targets()
+	rs := make([]result, len(ts))
+	for _, i := range o.measured(ts) {
+		fmt.Fprintf(stderr, "bench: measuring %s\n", ts[i])
+		r, err := e.runPhase(ctx, ts[i])
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", t.Name, err)
+			return nil, fmt.Errorf("%s: %w", ts[i].Name, err)
 		}
-		rs = append(rs, r)
+		rs[i] = r
 	}
 	return rs, nil
 }

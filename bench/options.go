@@ -22,20 +22,21 @@ const maxSamples = 20_000_000
 
 // options are the command-line flags.
 type options struct {
-	Watches     int
-	Results     int
-	Rate        float64
-	Mode        string
-	StartDelay  time.Duration
-	Duration    time.Duration
-	JSON        bool
-	Plot        string
-	Bin         string
-	BaselineBin string
-	Refs        []string
-	BridgeEnv   []string // extra KEY=VALUE settings of the bridge processes
-	Concurrency int
-	TLS         bool
+	Watches       int
+	Results       int
+	Rate          float64
+	Mode          string
+	StartDelay    time.Duration
+	Duration      time.Duration
+	JSON          bool
+	Plot          string
+	Bin           string
+	BaselineBin   string
+	BaselineFirst bool // measure BaselineBin before Bin
+	Refs          []string
+	BridgeEnv     []string // extra KEY=VALUE settings of the bridge processes
+	Concurrency   int
+	TLS           bool
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -52,6 +53,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.Plot, "plot", "", "write the latency distributions to this SVG file")
 	fs.StringVar(&o.Bin, "bin", "", "tlbridge binary to measure; empty builds ./cmd/tlbridge")
 	fs.StringVar(&o.BaselineBin, "baseline-bin", "", "a second tlbridge binary (e.g. an older commit) measured in the same run")
+	fs.BoolVar(&o.BaselineFirst, "baseline-first", false, "measure --baseline-bin before --bin; on a busy machine the binary measured second tends to run cheaper, so compare both orders")
 	fs.Func("bridge-env", "`KEY=VALUE` added to the environment of the measured bridges (not of the references), e.g. GOMEMLIMIT=450MiB; repeatable", func(kv string) error {
 		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
 			return fmt.Errorf("want KEY=VALUE, got %q", kv)
@@ -106,7 +108,20 @@ func (o options) scheme() string {
 	return "http"
 }
 
-// targets lists the columns of the run, in the order they are measured.
+// measured returns the indexes of targets in the order they are measured:
+// as listed, but for --baseline-first.
+func (o options) measured(targets []target) []int {
+	order := make([]int, len(targets))
+	for i := range order {
+		order[i] = i
+	}
+	if o.BaselineFirst && len(targets) > 1 && targets[1].Name == "baseline-bin" {
+		order[0], order[1] = 1, 0
+	}
+	return order
+}
+
+// targets lists the columns of the run.
 func (o options) targets() []target {
 	ts := []target{{Name: "tlbridge", Kind: kindBridge, Bin: o.Bin}}
 	if o.BaselineBin != "" {

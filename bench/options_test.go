@@ -32,6 +32,28 @@ func TestParseOptions(t *testing.T) {
 	}
 }
 
+// TestMeasuredOrder: --baseline-first measures the baseline binary first;
+// the columns stay as listed.
+func TestMeasuredOrder(t *testing.T) {
+	tests := []struct {
+		in   []string
+		want []int
+	}{
+		{[]string{"--baseline-bin", "/b"}, []int{0, 1, 2, 3}},
+		{[]string{"--baseline-bin", "/b", "--baseline-first"}, []int{1, 0, 2, 3}},
+		{[]string{"--baseline-first"}, []int{0, 1, 2}}, // no baseline: nothing to swap
+	}
+	for _, tt := range tests {
+		o, err := parseOptions(tt.in, io.Discard)
+		if err != nil {
+			t.Fatalf("parseOptions(%q) error: %v", tt.in, err)
+		}
+		if got := o.measured(o.targets()); !slices.Equal(got, tt.want) {
+			t.Errorf("parseOptions(%q): measured order %v; want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
 func targetResults(ts []target) []result {
 	rs := make([]result, len(ts))
 	for i, t := range ts {
