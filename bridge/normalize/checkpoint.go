@@ -31,6 +31,9 @@ type Checkpoint struct {
 	Steps []StepCheckpoint `json:"steps,omitempty"`
 	// Warnings is the number of warnings emitted.
 	Warnings int `json:"warnings,omitempty"`
+	// BytesFinished is the size of the uploads emitted: upload progress
+	// at or below it has nothing new to say.
+	BytesFinished int64 `json:"bytes_finished,omitempty"`
 	// The progress high-water marks and when the last progress event was
 	// observed.
 	BytesSent    int64     `json:"bytes_sent,omitempty"`
@@ -53,7 +56,7 @@ func (n *Normalizer) Checkpoint() Checkpoint {
 		Uploading: n.sent.uploading, Executing: n.sent.executing, Replaying: n.sent.replaying, Meta: n.sent.meta,
 		FinishedSeen: n.finishedSeen, Done: n.done,
 		Uploads: n.uploads.orderedKeys(), Warnings: n.warnings,
-		BytesSent: n.bytesSent, CombinedSent: n.combinedSent,
+		BytesSent: n.bytesSent, BytesFinished: n.bytesFinished, CombinedSent: n.combinedSent,
 	}
 	if n.progressSent {
 		c.ProgressAt = n.progressAt
@@ -79,7 +82,7 @@ func (n *Normalizer) Restore(c Checkpoint) {
 		n.stepOrder = append(n.stepOrder, s.Name)
 	}
 	n.warnings = c.Warnings
-	n.bytesSent, n.combinedSent = c.BytesSent, c.CombinedSent
+	n.bytesSent, n.bytesFinished, n.combinedSent = c.BytesSent, c.BytesFinished, c.CombinedSent
 	n.progressSent, n.progressAt = !c.ProgressAt.IsZero(), c.ProgressAt
 }
 

@@ -63,3 +63,29 @@ func TestCheckpointDone(t *testing.T) {
 		t.Errorf("restored done Normalizer emitted %q", normKeys(evs))
 	}
 }
+
+// TestCheckpointKeepsFinishedBytes: after a resume, upload progress that
+// the uploads already emitted account for stays unsaid, as it would have
+// without the interruption.
+func TestCheckpointKeepsFinishedBytes(t *testing.T) {
+	uploading := func(bytes int64) *transloadit.Status {
+		st := normStatus(transloadit.StateUploading, []string{"u1"})
+		st.BytesReceived = bytes
+		return st
+	}
+	first := newTestNormalizer()
+	normObserve(t, first, normPoll(0, normStatus(transloadit.StateUploading, nil)), normSSE(100, sseUpload("u1")))
+	b, err := json.Marshal(first.Checkpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cp Checkpoint
+	if err := json.Unmarshal(b, &cp); err != nil {
+		t.Fatal(err)
+	}
+	second := newTestNormalizer()
+	second.Restore(cp)
+	// u1 is 10 bytes: a reading of 10 says nothing new, one of 15 does.
+	evs := normObserve(t, second, normPoll(2000, uploading(10)), normPoll(4000, uploading(15)))
+	normWantKeys(t, evs, "upload.progress/15")
+}
