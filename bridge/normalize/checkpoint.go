@@ -34,6 +34,9 @@ type Checkpoint struct {
 	// BytesFinished is the size of the uploads emitted: upload progress
 	// at or below it has nothing new to say.
 	BytesFinished int64 `json:"bytes_finished,omitempty"`
+	// MetaMissing: an upload was emitted without its meta, so the
+	// metadata notice is worth a status fetch.
+	MetaMissing bool `json:"meta_missing,omitempty"`
 	// The progress high-water marks and when the last progress event was
 	// observed.
 	BytesSent    int64     `json:"bytes_sent,omitempty"`
@@ -56,7 +59,7 @@ func (n *Normalizer) Checkpoint() Checkpoint {
 		Uploading: n.sent.uploading, Executing: n.sent.executing, Replaying: n.sent.replaying, Meta: n.sent.meta,
 		FinishedSeen: n.finishedSeen, Done: n.done,
 		Uploads: n.uploads.orderedKeys(), Warnings: n.warnings,
-		BytesSent: n.bytesSent, BytesFinished: n.bytesFinished, CombinedSent: n.combinedSent,
+		BytesSent: n.bytesSent, BytesFinished: n.bytesFinished, MetaMissing: n.metaMissing, CombinedSent: n.combinedSent,
 	}
 	if n.progressSent {
 		c.ProgressAt = n.progressAt
@@ -83,6 +86,7 @@ func (n *Normalizer) Restore(c Checkpoint) {
 	}
 	n.warnings = c.Warnings
 	n.bytesSent, n.bytesFinished, n.combinedSent = c.BytesSent, c.BytesFinished, c.CombinedSent
+	n.metaMissing = c.MetaMissing
 	n.progressSent, n.progressAt = !c.ProgressAt.IsZero(), c.ProgressAt
 }
 

@@ -31,16 +31,7 @@ func TestCheckpointResumes(t *testing.T) {
 		cut := r.IntN(len(obs) + 1)
 		first := newTestNormalizer()
 		got := normKeys(normObserve(t, first, obs[:cut]...))
-		b, err := json.Marshal(first.Checkpoint())
-		if err != nil {
-			t.Fatal(err)
-		}
-		var cp Checkpoint
-		if err := json.Unmarshal(b, &cp); err != nil {
-			t.Fatal(err)
-		}
-		second := newTestNormalizer()
-		second.Restore(cp)
+		second := restored(t, first)
 		got = append(got, normKeys(normObserve(t, second, obs[cut:]...))...)
 		if !slices.Equal(got, want) {
 			t.Fatalf("seed %d, cut %d of %d: resumed history\n%q\nwant\n%q", seed, cut, len(obs), got, want)
@@ -75,7 +66,29 @@ func TestCheckpointKeepsFinishedBytes(t *testing.T) {
 	}
 	first := newTestNormalizer()
 	normObserve(t, first, normPoll(0, normStatus(transloadit.StateUploading, nil)), normSSE(100, sseUpload("u1")))
-	b, err := json.Marshal(first.Checkpoint())
+	second := restored(t, first)
+	// u1 is 10 bytes: a reading of 10 says nothing new, one of 15 does.
+	evs := normObserve(t, second, normPoll(2000, uploading(10)), normPoll(4000, uploading(15)))
+	normWantKeys(t, evs, "upload.progress/15")
+}
+
+// TestCheckpointKeepsMissingMeta: an upload emitted without meta still
+// makes the metadata notice worth a fetch after a resume.
+func TestCheckpointKeepsMissingMeta(t *testing.T) {
+	first := newTestNormalizer()
+	u := sseUpload("u1")
+	u.Upload.Meta = nil
+	normObserve(t, first, normSSE(0, u))
+	if !restored(t, first).UploadsLackMeta() {
+		t.Error("UploadsLackMeta() = false after a resume; the upload came without meta")
+	}
+}
+
+// restored returns a fresh Normalizer restored from n's checkpoint, stored
+// as JSON in between.
+func restored(t *testing.T, n *Normalizer) *Normalizer {
+	t.Helper()
+	b, err := json.Marshal(n.Checkpoint())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,9 +96,7 @@ func TestCheckpointKeepsFinishedBytes(t *testing.T) {
 	if err := json.Unmarshal(b, &cp); err != nil {
 		t.Fatal(err)
 	}
-	second := newTestNormalizer()
-	second.Restore(cp)
-	// u1 is 10 bytes: a reading of 10 says nothing new, one of 15 does.
-	evs := normObserve(t, second, normPoll(2000, uploading(10)), normPoll(4000, uploading(15)))
-	normWantKeys(t, evs, "upload.progress/15")
+	m := newTestNormalizer()
+	m.Restore(cp)
+	return m
 }
