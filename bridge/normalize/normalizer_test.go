@@ -326,9 +326,12 @@ func (s normScript) statusAt(k int, final transloadit.State) *transloadit.Status
 	st := &transloadit.Status{OK: transloadit.StateUploading, AssemblyID: normTestID}
 	for _, u := range s.uploads {
 		if k == 0 {
+			// Half of the next upload is in: progress to report.
+			st.BytesReceived += 5
 			return st
 		}
 		st.Uploads = append(st.Uploads, normFileOf(u))
+		st.BytesReceived += normFileOf(u).Size
 		k--
 	}
 	st.OK, st.UploadMetaDataExtracted = transloadit.StateExecuting, true
