@@ -115,7 +115,7 @@ func (o options) measured(targets []target) []int {
 	for i := range order {
 		order[i] = i
 	}
-	if o.BaselineFirst && len(targets) > 1 && targets[1].Name == "baseline-bin" {
+	if o.BaselineFirst && o.BaselineBin != "" { // it is the second column
 		order[0], order[1] = 1, 0
 	}
 	return order

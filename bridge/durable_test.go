@@ -384,19 +384,18 @@ func BenchmarkDurableWatch(b *testing.B) {
 	b.ReportMetric(float64(len(flatten(evs)))/n, "events/assembly")
 }
 
-// awaitOwnEnd waits until the replica's watch of id ended; Wait knows of
-// it only once the replica took it from the queue.
-func awaitOwnEnd(ctx context.Context, b *testing.B, c *cluster, id string) {
+// awaitOwnEnd waits until the replica's watch of id ended, and returns
+// how its watches ended; Wait knows of it only once the replica took it
+// from the queue.
+func awaitOwnEnd(ctx context.Context, tb testing.TB, c *cluster, id string) []bridge.Outcome {
+	tb.Helper()
 	for {
-		c.mu.Lock()
-		done := len(c.ended[id]) > 0
-		c.mu.Unlock()
-		if done {
-			return
+		if ended := c.endedOf(id); len(ended) > 0 {
+			return ended
 		}
 		select {
 		case <-ctx.Done():
-			b.Fatal(ctx.Err())
+			tb.Fatalf("the watch of %s did not end: %v", id, ctx.Err())
 		case <-time.After(time.Millisecond):
 		}
 	}
@@ -456,7 +455,7 @@ func TestDurableCheckpointKeepsATakeover(t *testing.T) {
 	// checkpointed at once.
 	time.Sleep(5 * time.Second)
 	w.c.resumeAll([]*transloadit.Status{w.st})
-	if got := w.awaitEnd(ctx, t); got[0] != bridge.OutcomeStopped {
+	if got := awaitOwnEnd(ctx, t, w.c, w.st.AssemblyID); got[0] != bridge.OutcomeStopped {
 		t.Errorf("the watch ended %q after another replica took it over; want %q", got[0], bridge.OutcomeStopped)
 	}
 	w.checkRecordKept(ctx, t)
@@ -481,7 +480,7 @@ func TestDurableEndKeepsATakeover(t *testing.T) {
 			} else {
 				w.c.resumeAll([]*transloadit.Status{w.st})
 			}
-			w.awaitEnd(ctx, t)
+			awaitOwnEnd(ctx, t, w.c, w.st.AssemblyID)
 			w.checkRecordKept(ctx, t)
 		})
 	}
@@ -521,14 +520,7 @@ func TestDurableCancelReachesAWatchTakenUpMeanwhile(t *testing.T) {
 	if _, err := a.m.Cancel(ctx, queued, "test"); err != nil {
 		t.Fatal(err)
 	}
-	for len(c.endedOf(queued)) == 0 {
-		select {
-		case <-ctx.Done():
-			t.Fatal("the watch taken up during its cancel runs on")
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	if got := c.endedOf(queued); got[0] != bridge.OutcomeWatchCanceled {
+	if got := awaitOwnEnd(ctx, t, c, queued); got[0] != bridge.OutcomeWatchCanceled {
 		t.Errorf("the watch taken up during its cancel ended %q; want %q", got[0], bridge.OutcomeWatchCanceled)
 	}
 }
@@ -554,19 +546,6 @@ func takenOverWatch(ctx context.Context, t *testing.T) takenOver {
 	mustWatch(t, a, watchRequest(st))
 	kv, rev := takeOver(ctx, t, c, st.AssemblyID)
 	return takenOver{c: c, a: a, st: st, kv: kv, rev: rev}
-}
-
-// awaitEnd waits for the worker on replica a to end, and returns how.
-func (w takenOver) awaitEnd(ctx context.Context, t *testing.T) []bridge.Outcome {
-	t.Helper()
-	for len(w.c.endedOf(w.st.AssemblyID)) == 0 {
-		select {
-		case <-ctx.Done():
-			t.Fatal("the worker did not end")
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	return w.c.endedOf(w.st.AssemblyID)
 }
 
 // checkRecordKept checks that the record is still the one the takeover

@@ -189,8 +189,7 @@ func (l *lease) forget(ctx context.Context, w *worker) bool {
 	err := deleteKey(ctx, l.d.store.Checkpoints, l.q.AssemblyID, l.rev)
 	switch {
 	case errors.Is(err, errChanged):
-		l.lost.Store(true)
-		w.log.Warn("watch taken over by another replica; its record stays")
+		l.yield(w)
 		return false
 	case err != nil:
 		w.log.Warn("watch record not removed", zap.Error(err))

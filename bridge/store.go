@@ -71,6 +71,15 @@ func getJSON(ctx context.Context, kv jetstream.KeyValue, key string, v any) (rev
 // wrote it.
 var errChanged = errors.New("changed by another writer")
 
+// changed turns the KV's refusals of a write at a stale revision into
+// errChanged.
+func changed(err error) error {
+	if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		return errChanged
+	}
+	return err
+}
+
 // putJSON stores v under key. With expect nil it writes over whatever is
 // there. Otherwise it writes only over revision *expect (0: no value) and
 // sets *expect to the new revision; a value written meanwhile fails it
@@ -91,10 +100,7 @@ func putJSON(ctx context.Context, kv jetstream.KeyValue, key string, v any, expe
 	default:
 		rev, err = kv.Update(ctx, key, b, *expect)
 	}
-	if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
-		err = errChanged
-	}
-	if err != nil {
+	if err = changed(err); err != nil {
 		return fmt.Errorf("bridge: write %s to %s: %w", key, kv.Bucket(), err)
 	}
 	if expect != nil {
@@ -109,10 +115,7 @@ func putJSON(ctx context.Context, kv jetstream.KeyValue, key string, v any, expe
 func deleteKey(ctx context.Context, kv jetstream.KeyValue, key string, expect uint64) error {
 	ctx, cancel := context.WithTimeout(ctx, kvTimeout)
 	defer cancel()
-	err := kv.Delete(ctx, key, jetstream.LastRevision(expect))
-	if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
-		err = errChanged
-	}
+	err := changed(kv.Delete(ctx, key, jetstream.LastRevision(expect)))
 	if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return fmt.Errorf("bridge: delete %s from %s: %w", key, kv.Bucket(), err)
 	}

@@ -31,17 +31,30 @@ func (s *Scanner) Str() (escaped, ok bool) {
 }
 
 // ordinary returns the length of the run of bytes at the start of b that
-// a string holds as they are: none is '"', '\\' or below 0x20. It tests
-// eight bytes at a time while it can, strings being mostly such runs.
-func ordinary(b []byte) int {
+// a string holds as they are: none is '"', '\\' or below 0x20.
+func ordinary(b []byte) int { return plainRun(b, false) }
+
+// plainRun returns the length of the run at the start of s without '"',
+// '\\', bytes below 0x20 and, when ascii is set, bytes of 0x80 and above.
+// It tests eight bytes at a time while it can, strings being mostly such
+// runs.
+func plainRun[S ~string | ~[]byte](s S, ascii bool) int {
+	var high uint64 // the high bits that stop the run too
+	if ascii {
+		high = highs
+	}
 	n := 0
-	for ; n+8 <= len(b); n += 8 {
-		if m := special(binary.LittleEndian.Uint64(b[n:])); m != 0 {
+	for ; n+8 <= len(s); n += 8 {
+		w := binary.LittleEndian.Uint64([]byte(s[n : n+8]))
+		// special's lowest mark is right, and a byte of 0x80 or above is
+		// marked by its own high bit: the lowest of either is the first
+		// byte to stop at.
+		if m := special(w) | w&high; m != 0 {
 			return n + bits.TrailingZeros64(m)/8
 		}
 	}
-	for ; n < len(b); n++ {
-		if c := b[n]; c == '"' || c == '\\' || c < 0x20 {
+	for ; n < len(s); n++ {
+		if c := s[n]; c == '"' || c == '\\' || c < 0x20 || ascii && c >= 0x80 {
 			break
 		}
 	}
