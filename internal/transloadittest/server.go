@@ -22,6 +22,9 @@ import (
 // host (https://api2-<machine>.transloadit.com) that serves
 // assembly_ssl_url and the update stream.
 //
+// Both hosts speak HTTP/1.1 and, to clients that ask for it by prior
+// knowledge, HTTP/2 without TLS (http.Protocols.SetUnencryptedHTTP2).
+//
 // A Server is safe for concurrent use. The caller must call Close.
 type Server struct {
 	// URL is the base host, "http://127.0.0.1:<port>", without a trailing
@@ -145,6 +148,11 @@ func (s *Server) serve(ln net.Listener, machine bool) *host {
 		},
 		done: make(chan struct{}),
 	}
+	// Production's streams share HTTP/2 connections; tests of what that
+	// costs need no certificates.
+	h.srv.Protocols = new(http.Protocols)
+	h.srv.Protocols.SetHTTP1(true)
+	h.srv.Protocols.SetUnencryptedHTTP2(true)
 	if s.cfg.logf != nil {
 		h.srv.ErrorLog = log.New(logWriter(s.cfg.logf), "", 0)
 	}
