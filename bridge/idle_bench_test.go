@@ -22,27 +22,38 @@ import (
 // with their update streams open, and reports what each costs the bridge:
 // goroutines and heap per watch. The simulator runs in this process, so
 // its share is measured first, with n bare connections to the same
-// streams, and taken off. Run it with -benchtime 1x; it reports, it does
-// not time.
+// streams, and taken off. Over HTTP/1.1 each stream has a connection of
+// its own; over HTTP/2 (without TLS, as production's is with it) the
+// streams share a few, as they do in production. Run it with -benchtime
+// 1x; it reports, it does not time.
 func BenchmarkIdleWatches(b *testing.B) {
-	for _, n := range []int{200, 1000} {
-		b.Run(fmt.Sprintf("watches=%d", n), func(b *testing.B) {
-			for b.Loop() {
-				benchIdleWatches(b, n)
-			}
-		})
+	for _, h2 := range []bool{false, true} {
+		for _, n := range []int{200, 1000} {
+			b.Run(fmt.Sprintf("%s/watches=%d", protoName(h2), n), func(b *testing.B) {
+				for b.Loop() {
+					benchIdleWatches(b, n, h2)
+				}
+			})
+		}
 	}
 }
 
-func benchIdleWatches(b *testing.B, n int) {
+func protoName(h2 bool) string {
+	if h2 {
+		return "h2"
+	}
+	return "http1"
+}
+
+func benchIdleWatches(b *testing.B, n int, h2 bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	sim := bareStreamCost(ctx, b, n)
+	sim := bareStreamCost(ctx, b, n, h2)
 
 	srv, sts := idleAssemblies(ctx, b, n)
 	defer srv.Close()
 	base := measure()
-	m := newIdleManager(b, srv)
+	m := newIdleManager(b, srv, h2)
 	defer shutdown(b, m)
 	for _, st := range sts {
 		req := bridge.WatchRequest{AssemblyID: st.AssemblyID, AssemblySSLURL: st.AssemblySSLURL, UpdateStreamURL: st.UpdateStreamURL}
@@ -60,11 +71,15 @@ func benchIdleWatches(b *testing.B, n int) {
 
 // bareStreamCost measures what n open update streams cost the simulator
 // (and a bare socket each), to take it off the bridge's figures.
-func bareStreamCost(ctx context.Context, b *testing.B, n int) usage {
+func bareStreamCost(ctx context.Context, b *testing.B, n int, h2 bool) usage {
 	srv, sts := idleAssemblies(ctx, b, n)
 	defer srv.Close()
 	base := measure()
-	conns := openBareStreams(b, sts)
+	open := openBareStreams
+	if h2 {
+		open = openBareH2Streams
+	}
+	conns := open(b, sts)
 	defer func() {
 		for _, c := range conns {
 			c.Close()
@@ -133,14 +148,20 @@ func waitStreams(ctx context.Context, b *testing.B, srv *transloadittest.Server,
 	}
 }
 
-func newIdleManager(b *testing.B, srv *transloadittest.Server) *bridge.Manager {
-	p, err := poller.New(poller.Config{APIBase: srv.URL, AllowList: srv.AllowList()})
+func newIdleManager(b *testing.B, srv *transloadittest.Server, h2 bool) *bridge.Manager {
+	var hc *http.Client
+	if h2 {
+		tr := &http.Transport{Protocols: new(http.Protocols)}
+		tr.Protocols.SetUnencryptedHTTP2(true)
+		hc = &http.Client{Transport: tr}
+	}
+	p, err := poller.New(poller.Config{APIBase: srv.URL, AllowList: srv.AllowList(), HTTPClient: hc})
 	if err != nil {
 		b.Fatal(err)
 	}
 	m, err := bridge.NewManager(bridge.ManagerConfig{
 		Poller: p, Publisher: publish.NewMemory(publish.MemoryConfig{}), AllowList: srv.AllowList(),
-		Prefix: testPrefix, Instance: "bench",
+		Prefix: testPrefix, Instance: "bench", HTTPClient: hc,
 	})
 	if err != nil {
 		b.Fatal(err)
