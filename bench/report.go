@@ -40,6 +40,7 @@ var figures = []figure{
 	{"peak_rss_mib", "peak RSS (MiB)", decimal, func(r *result) (float64, bool) { return float64(r.PeakRSS) / (1 << 20), r.PeakRSS > 0 }},
 	{"goroutines_per_watch", "goroutines per watch", decimal, perWatch(func(r *result) float64 { return r.PeakGoroutines - r.IdleGoroutines })},
 	{"kib_per_watch", "KiB per watch (peak RSS − idle RSS)", decimal, perWatch(func(r *result) float64 { return float64(r.PeakRSS-r.IdleRSS) / 1024 })},
+	{"stack_kib_per_watch", "of which goroutine stacks (peak − idle)", decimal, perWatch(func(r *result) float64 { return (r.PeakStack - r.IdleStack) / 1024 })},
 	{"status_requests_per_assembly", "status requests per Assembly", decimal, perWatch(func(r *result) float64 { return float64(r.StatusRequests) })},
 	{"stream_connections_per_assembly", "stream connections per Assembly", decimal, perWatch(func(r *result) float64 { return float64(r.StreamConnections) })},
 }

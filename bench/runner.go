@@ -59,6 +59,11 @@ type result struct {
 	PeakRSS        int64   `json:"peak_rss_bytes"`
 	IdleGoroutines float64 `json:"idle_goroutines"`
 	PeakGoroutines float64 `json:"peak_goroutines"`
+	// IdleStack and PeakStack are the goroutine stacks' memory
+	// (go_memstats_stack_inuse_bytes), part of the RSS: what the
+	// goroutines of the watches hold apart from the heap.
+	IdleStack float64 `json:"idle_stack_bytes"`
+	PeakStack float64 `json:"peak_stack_bytes"`
 
 	StatusRequests    int64 `json:"status_requests"`
 	StreamConnections int64 `json:"stream_connections"`
@@ -124,10 +129,12 @@ func (e *env) measure(ctx context.Context, p *process, src *loadSource, coll *co
 	}
 	metricsURL := "http://" + p.httpAddr + "/metrics"
 	res.IdleRSS = idle.RSS
-	res.IdleGoroutines, _ = scrapeGauge(ctx, e.client, metricsURL, "go_goroutines")
+	if g, err := scrapeGauges(ctx, e.client, metricsURL, sampled...); err == nil {
+		res.IdleGoroutines, res.IdleStack = g[0], g[1]
+	}
 	pctx, cancel := context.WithTimeout(ctx, e.opts.Duration)
 	defer cancel()
-	peakG := startGoroutineSampler(pctx, e.client, metricsURL)
+	peaks := startSampler(pctx, e.client, metricsURL)
 	start := time.Now()
 	res.Refused = e.sendWatches(pctx, src)
 	select {
@@ -142,7 +149,9 @@ func (e *env) measure(ctx context.Context, p *process, src *loadSource, coll *co
 	res.BenchCPU = selfEnd.CPU - self.CPU
 	res.LoadAvg, _ = readLoadAvg()
 	cancel()
-	res.PeakGoroutines = max(peakG(), res.IdleGoroutines)
+	peak := peaks()
+	res.PeakGoroutines = max(peak[0], res.IdleGoroutines)
+	res.PeakStack = max(peak[1], res.IdleStack)
 	if err != nil {
 		return res, err
 	}
@@ -163,18 +172,24 @@ func (e *env) measure(ctx context.Context, p *process, src *loadSource, coll *co
 	return res, nil
 }
 
-// startGoroutineSampler scrapes go_goroutines twice a second until ctx
-// ends; the returned func waits for it and gives the highest value seen.
-func startGoroutineSampler(ctx context.Context, client *http.Client, url string) func() float64 {
-	var peak float64
+// sampled are the gauges startSampler follows, in the order of its
+// figures.
+var sampled = []string{"go_goroutines", "go_memstats_stack_inuse_bytes"}
+
+// startSampler scrapes the sampled gauges twice a second until ctx ends;
+// the returned func waits for it and gives the highest value of each.
+func startSampler(ctx context.Context, client *http.Client, url string) func() []float64 {
+	peak := make([]float64, len(sampled))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		t := time.NewTicker(500 * time.Millisecond)
 		defer t.Stop()
 		for {
-			if v, err := scrapeGauge(ctx, client, url, "go_goroutines"); err == nil {
-				peak = max(peak, v)
+			if vs, err := scrapeGauges(ctx, client, url, sampled...); err == nil {
+				for i, v := range vs {
+					peak[i] = max(peak[i], v)
+				}
 			}
 			select {
 			case <-t.C:
@@ -183,7 +198,7 @@ func startGoroutineSampler(ctx context.Context, client *http.Client, url string)
 			}
 		}
 	}()
-	return func() float64 {
+	return func() []float64 {
 		<-done
 		return peak
 	}

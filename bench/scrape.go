@@ -14,28 +14,35 @@ import (
 // maxMetricsBody bounds a /metrics page read.
 const maxMetricsBody = 4 << 20
 
-// scrapeGauge fetches url (a Prometheus text page) and returns the value
-// of the unlabelled sample name.
-func scrapeGauge(ctx context.Context, client *http.Client, url, name string) (float64, error) {
+// scrapeGauges fetches url (a Prometheus text page) and returns the
+// values of the unlabelled samples names, in their order.
+func scrapeGauges(ctx context.Context, client *http.Client, url string, names ...string) ([]float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("scrape %s: status %d", url, resp.StatusCode)
+		return nil, fmt.Errorf("scrape %s: status %d", url, resp.StatusCode)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxMetricsBody))
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	return parseGauge(string(body), name)
+	page := string(body)
+	vs := make([]float64, len(names))
+	for i, name := range names {
+		if vs[i], err = parseGauge(page, name); err != nil {
+			return nil, err
+		}
+	}
+	return vs, nil
 }
 
 // parseGauge finds the sample line "name value" in a Prometheus text page.
