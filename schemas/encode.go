@@ -3,13 +3,10 @@ package schemas
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"math"
 	"slices"
 	"strconv"
-	"time"
-	"unicode/utf8"
 
+	"github.com/tlbridge/tlbridge/internal/jsonenc"
 	"github.com/tlbridge/tlbridge/internal/jsonscan"
 )
 
@@ -19,8 +16,6 @@ import (
 // bytes were scanned three or four times. The output is byte for byte
 // what encoding/json gives without HTML escaping (a test holds the two
 // to that); payloads of types not written here still go through it.
-
-var errUnsupportedFloat = errors.New("unsupported float value")
 
 // appendData appends the JSON of a payload. The types of the events an
 // Assembly sends many of are written here; the others, one or two per
@@ -53,7 +48,7 @@ func (d *StepResult) appendJSON(b []byte) ([]byte, error) {
 	if err != nil {
 		return b, err
 	}
-	b = appendString(append(b, `,"step":`...), d.Step)
+	b = jsonenc.AppendString(append(b, `,"step":`...), d.Step)
 	b, err = d.Result.appendJSON(append(b, `,"result":`...))
 	return append(b, '}'), err
 }
@@ -81,7 +76,7 @@ func (d *ExecutionProgress) appendJSON(b []byte) ([]byte, error) {
 	if err != nil {
 		return b, err
 	}
-	b, err = appendFloat(append(b, `,"progress_combined":`...), d.ProgressCombined)
+	b, err = jsonenc.AppendFloat(append(b, `,"progress_combined":`...), d.ProgressCombined)
 	if err != nil {
 		return b, err
 	}
@@ -91,8 +86,8 @@ func (d *ExecutionProgress) appendJSON(b []byte) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(append(b, `{"original_id":`...), p.OriginalID)
-			if b, err = appendFloat(append(b, `,"progress":`...), p.Progress); err != nil {
+			b = jsonenc.AppendString(append(b, `{"original_id":`...), p.OriginalID)
+			if b, err = jsonenc.AppendFloat(append(b, `,"progress":`...), p.Progress); err != nil {
 				return b, err
 			}
 			b = append(b, '}')
@@ -104,24 +99,17 @@ func (d *ExecutionProgress) appendJSON(b []byte) ([]byte, error) {
 
 // appendBase appends an opening brace and Base's members.
 func appendBase(b []byte, base *Base) ([]byte, error) {
-	b = appendString(append(b, `{"assembly_id":`...), base.AssemblyID)
-	b = appendString(append(b, `,"state":`...), base.State)
-	b = appendString(append(b, `,"source":`...), base.Source)
-	b, err := appendTime(append(b, `,"observed_at":`...), base.ObservedAt)
+	b = jsonenc.AppendString(append(b, `{"assembly_id":`...), base.AssemblyID)
+	b = jsonenc.AppendString(append(b, `,"state":`...), base.State)
+	b = jsonenc.AppendString(append(b, `,"source":`...), base.Source)
+	b, err := jsonenc.AppendTime(append(b, `,"observed_at":`...), base.ObservedAt)
 	if base.ParentID != "" {
-		b = appendString(append(b, `,"parent_id":`...), base.ParentID)
+		b = jsonenc.AppendString(append(b, `,"parent_id":`...), base.ParentID)
 	}
 	if base.Truncated {
 		b = append(b, `,"truncated":true`...)
 	}
 	return b, err
-}
-
-// appendTime appends t as time.Time.MarshalJSON does, and fails where it
-// fails (a year outside 0–9999).
-func appendTime(b []byte, t time.Time) ([]byte, error) {
-	b, err := t.AppendText(append(b, '"'))
-	return append(b, '"'), err
 }
 
 // appendJSON appends the file as MarshalJSON encodes it: the typed
@@ -177,7 +165,7 @@ func (f *File) appendJSON(b []byte) ([]byte, error) {
 		if len(b) > start {
 			b = append(b, ',')
 		}
-		b = append(appendString(b, k), ':')
+		b = append(jsonenc.AppendString(b, k), ':')
 		v := f.Extra[k]
 		if len(v) == 0 {
 			b = append(b, "null"...)
@@ -204,7 +192,7 @@ func appendStringMember(b []byte, start int, key, v string, shadow func(string) 
 	if v == "" || shadow(key) {
 		return b
 	}
-	return appendString(appendKey(b, start, key), v)
+	return jsonenc.AppendString(appendKey(b, start, key), v)
 }
 
 // appendRaw appends a JSON value compacted, and fails on one that is not
@@ -219,82 +207,4 @@ func appendRaw(b []byte, raw []byte) ([]byte, error) {
 	buf := bytes.NewBuffer(b)
 	err := json.Compact(buf, raw)
 	return buf.Bytes(), err
-}
-
-// appendFloat appends f as encoding/json does: like ES6, with exponents
-// only for very small or large values, and an error for NaN and ±Inf.
-func appendFloat(b []byte, f float64) ([]byte, error) {
-	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return b, errUnsupportedFloat
-	}
-	abs := math.Abs(f)
-	fmt := byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		fmt = 'e'
-	}
-	b = strconv.AppendFloat(b, f, fmt, -1, 64)
-	if fmt == 'e' {
-		// e-09 becomes e-9
-		n := len(b)
-		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b, nil
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s quoted as encoding/json does without HTML
-// escaping: invalid UTF-8 becomes U+FFFD, and U+2028 and U+2029 are
-// escaped.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if i += jsonscan.PlainASCII(s[i:]); i == len(s) {
-			break
-		}
-		if c := s[i]; c < utf8.RuneSelf {
-			b = appendEscaped(append(b, s[start:i]...), c)
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(append(b, s[start:i]...), `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-// appendEscaped appends the escape of an ASCII byte that JSON strings do
-// not hold as it is.
-func appendEscaped(b []byte, c byte) []byte {
-	switch c {
-	case '\\', '"':
-		return append(b, '\\', c)
-	case '\b':
-		return append(b, '\\', 'b')
-	case '\f':
-		return append(b, '\\', 'f')
-	case '\n':
-		return append(b, '\\', 'n')
-	case '\r':
-		return append(b, '\\', 'r')
-	case '\t':
-		return append(b, '\\', 't')
-	}
-	return append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/tlbridge/tlbridge/internal/jsonenc"
 )
 
 // Envelope constants.
@@ -123,20 +125,20 @@ func appendEvent(b []byte, ev *Event) ([]byte, error) {
 	}
 	// Member order follows the CloudEvents spec's attribute order (see
 	// wireEvent), so encodings are deterministic.
-	b = appendString(append(b, `{"specversion":`...), specVersion)
-	b = appendString(append(b, `,"id":`...), ev.ID)
-	b = appendString(append(b, `,"source":`...), ev.Source)
-	b = appendString(append(b, `,"type":`...), ev.Type.CloudEventsType())
+	b = jsonenc.AppendString(append(b, `{"specversion":`...), specVersion)
+	b = jsonenc.AppendString(append(b, `,"id":`...), ev.ID)
+	b = jsonenc.AppendString(append(b, `,"source":`...), ev.Source)
+	b = jsonenc.AppendString(append(b, `,"type":`...), ev.Type.CloudEventsType())
 	if ev.Subject != "" {
-		b = appendString(append(b, `,"subject":`...), ev.Subject)
+		b = jsonenc.AppendString(append(b, `,"subject":`...), ev.Subject)
 	}
 	if !ev.Time.IsZero() {
 		b = append(b, `,"time":"`...)
 		b = append(ev.Time.UTC().AppendFormat(b, time.RFC3339Nano), '"')
 	}
-	b = appendString(append(b, `,"datacontenttype":`...), contentType)
+	b = jsonenc.AppendString(append(b, `,"datacontenttype":`...), contentType)
 	if schema != "" {
-		b = appendString(append(b, `,"dataschema":`...), schema)
+		b = jsonenc.AppendString(append(b, `,"dataschema":`...), schema)
 	}
 	if ev.Data != nil {
 		var err error

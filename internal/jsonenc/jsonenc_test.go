@@ -1,0 +1,73 @@
+package jsonenc
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"testing"
+	"time"
+)
+
+// stdlib is what encoding/json writes for v without HTML escaping.
+func stdlib(t testing.TB, v any) string {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return string(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+}
+
+var samples = []string{
+	"", "plain", "a long plain string of more than eight bytes", `quote " and \ backslash`,
+	"\x00\x01\x1f\x7f controls", "\b\f\n\r\t", "<html> & friends", "ünïcödé ✓ 😀",
+	"\u2028 and \u2029", "bad \xff utf-8 \xc3", "\xed\xa0\x80 surrogate",
+}
+
+func TestAppendString(t *testing.T) {
+	for _, s := range samples {
+		if got, want := string(AppendString(nil, s)), stdlib(t, s); got != want {
+			t.Errorf("AppendString(%q) = %s; want %s", s, got, want)
+		}
+	}
+}
+
+func FuzzAppendString(f *testing.F) {
+	for _, s := range samples {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := string(AppendString(nil, s)), stdlib(t, s); got != want {
+			t.Errorf("AppendString(%q) = %s; want %s", s, got, want)
+		}
+	})
+}
+
+func TestAppendFloat(t *testing.T) {
+	for _, f := range []float64{0, 1, -1.5, 0.1, 1e-6, 1e-7, 123456789, 1e20, 1e21, -2.5e-9, math.MaxFloat64, math.SmallestNonzeroFloat64} {
+		got, err := AppendFloat(nil, f)
+		if want := stdlib(t, f); err != nil || string(got) != want {
+			t.Errorf("AppendFloat(%v) = %s, %v; want %s", f, got, err, want)
+		}
+	}
+	for _, f := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		if _, err := AppendFloat(nil, f); !errors.Is(err, ErrUnsupportedFloat) {
+			t.Errorf("AppendFloat(%v) error = %v; want ErrUnsupportedFloat", f, err)
+		}
+	}
+}
+
+func TestAppendTime(t *testing.T) {
+	for _, tm := range []time.Time{{}, time.Date(2026, 12, 3, 14, 5, 6, 789000000, time.UTC), time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 3600))} {
+		got, err := AppendTime(nil, tm)
+		if want := stdlib(t, tm); err != nil || string(got) != want {
+			t.Errorf("AppendTime(%v) = %s, %v; want %s", tm, got, err, want)
+		}
+	}
+	if _, err := AppendTime(nil, time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)); err == nil {
+		t.Error("AppendTime(year 10000) succeeded; want the error MarshalJSON gives")
+	}
+}
