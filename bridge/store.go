@@ -84,8 +84,13 @@ func changed(err error) error {
 // there. Otherwise it writes only over revision *expect (0: no value) and
 // sets *expect to the new revision; a value written meanwhile fails it
 // with errChanged.
+//
+// The KV write copies the encoding into the connection's buffer before
+// it returns, so the encoding's buffer is reused after it.
 func putJSON(ctx context.Context, kv jetstream.KeyValue, key string, v any, expect *uint64) error {
-	b, err := json.Marshal(v)
+	bp := recordBuf()
+	b, err := encodeRecord(*bp, v)
+	defer putRecordBuf(bp, b)
 	if err != nil {
 		return err
 	}

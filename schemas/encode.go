@@ -127,7 +127,7 @@ func (f *File) appendJSON(b []byte) ([]byte, error) {
 	b = appendStringMember(b, start, "basename", f.Basename, shadow)
 	b = appendStringMember(b, start, "ext", f.Ext, shadow)
 	if f.Size != 0 && !shadow("size") {
-		b = strconv.AppendInt(appendKey(b, start, "size"), f.Size, 10)
+		b = strconv.AppendInt(jsonenc.AppendKey(b, start, "size"), f.Size, 10)
 	}
 	b = appendStringMember(b, start, "mime", f.Mime, shadow)
 	b = appendStringMember(b, start, "type", f.Type, shadow)
@@ -139,17 +139,17 @@ func (f *File) appendJSON(b []byte) ([]byte, error) {
 	b = appendStringMember(b, start, "original_path", f.OriginalPath, shadow)
 	b = appendStringMember(b, start, "original_md5hash", f.OriginalMD5Hash, shadow)
 	if f.FromBatchImport && !shadow("from_batch_import") {
-		b = append(appendKey(b, start, "from_batch_import"), "true"...)
+		b = append(jsonenc.AppendKey(b, start, "from_batch_import"), "true"...)
 	}
 	if f.IsTusFile && !shadow("is_tus_file") {
-		b = append(appendKey(b, start, "is_tus_file"), "true"...)
+		b = append(jsonenc.AppendKey(b, start, "is_tus_file"), "true"...)
 	}
 	b = appendStringMember(b, start, "tus_upload_url", f.TusUploadURL, shadow)
 	b = appendStringMember(b, start, "url", f.URL, shadow)
 	b = appendStringMember(b, start, "ssl_url", f.SSLURL, shadow)
 	var err error
 	if len(f.Meta) > 0 && !shadow("meta") {
-		if b, err = appendRaw(appendKey(b, start, "meta"), f.Meta); err != nil {
+		if b, err = appendRaw(jsonenc.AppendKey(b, start, "meta"), f.Meta); err != nil {
 			return b, err
 		}
 	}
@@ -178,21 +178,11 @@ func (f *File) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-// appendKey appends a member's key, after a comma unless it is the first
-// member of the object that starts at start.
-func appendKey(b []byte, start int, key string) []byte {
-	if len(b) > start {
-		b = append(b, ',')
-	}
-	b = append(append(b, '"'), key...)
-	return append(b, '"', ':')
-}
-
 func appendStringMember(b []byte, start int, key, v string, shadow func(string) bool) []byte {
 	if v == "" || shadow(key) {
 		return b
 	}
-	return jsonenc.AppendString(appendKey(b, start, key), v)
+	return jsonenc.AppendString(jsonenc.AppendKey(b, start, key), v)
 }
 
 // appendRaw appends a JSON value compacted, and fails on one that is not

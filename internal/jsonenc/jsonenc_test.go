@@ -71,3 +71,13 @@ func TestAppendTime(t *testing.T) {
 		t.Error("AppendTime(year 10000) succeeded; want the error MarshalJSON gives")
 	}
 }
+
+func TestAppendKey(t *testing.T) {
+	b := append([]byte(`{"outer":`), '{')
+	start := len(b)
+	b = append(AppendKey(b, start, "a"), '1')
+	b = append(AppendKey(b, start, "b"), '2')
+	if got, want := string(b)+"}}", `{"outer":{"a":1,"b":2}}`; got != want {
+		t.Errorf("AppendKey wrote %s; want %s", got, want)
+	}
+}

@@ -1,0 +1,68 @@
+package bridge
+
+import (
+	"encoding/json"
+	"strconv"
+	"sync"
+
+	"github.com/tlbridge/tlbridge/internal/jsonenc"
+)
+
+// appendJSON appends r as encoding/json encodes it without HTML escaping:
+// the record is written every few seconds per durable watch, and its
+// checkpoint holds every key the watch emitted (see
+// normalize.Checkpoint.AppendJSON). A test holds the two encodings to
+// the same bytes.
+func (r *watchRecord) appendJSON(b []byte) ([]byte, error) {
+	b = jsonenc.AppendString(append(b, `{"assembly_id":`...), r.AssemblyID)
+	b = jsonenc.AppendString(append(b, `,"watch":`...), r.Watch)
+	if r.Replay {
+		b = append(b, `,"replay":true`...)
+	}
+	b = jsonenc.AppendString(append(b, `,"owner":`...), r.Owner)
+	b, err := jsonenc.AppendTime(append(b, `,"started_at":`...), r.StartedAt)
+	if err != nil {
+		return b, err
+	}
+	if b, err = jsonenc.AppendTime(append(b, `,"updated_at":`...), r.UpdatedAt); err != nil {
+		return b, err
+	}
+	b = strconv.AppendInt(append(b, `,"events":`...), int64(r.Events), 10)
+	if b, err = r.Checkpoint.AppendJSON(append(b, `,"checkpoint":`...)); err != nil {
+		return b, err
+	}
+	return append(b, '}'), nil
+}
+
+// appender is a record that encodes itself without reflection.
+type appender interface {
+	appendJSON(b []byte) ([]byte, error)
+}
+
+// maxPooledRecord bounds the encoding buffers kept for reuse: a record of
+// an Assembly with tens of thousands of results is written seldom enough
+// to allocate its own.
+const maxPooledRecord = 64 << 10
+
+var recordBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// encodeRecord appends v's encoding to buf: through its own encoder when
+// it has one, else through encoding/json.
+func encodeRecord(buf []byte, v any) ([]byte, error) {
+	if a, ok := v.(appender); ok {
+		return a.appendJSON(buf)
+	}
+	b, err := json.Marshal(v)
+	return append(buf, b...), err
+}
+
+// recordBuf returns an empty buffer for encodeRecord; putRecordBuf gives
+// it back, as b, once the encoding is no longer used.
+func recordBuf() *[]byte { return recordBufs.Get().(*[]byte) }
+
+func putRecordBuf(bp *[]byte, b []byte) {
+	if cap(b) <= maxPooledRecord {
+		*bp = b[:0]
+		recordBufs.Put(bp)
+	}
+}
