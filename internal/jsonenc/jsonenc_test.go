@@ -1,25 +1,13 @@
 package jsonenc
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"math"
 	"testing"
 	"time"
-)
 
-// stdlib is what encoding/json writes for v without HTML escaping.
-func stdlib(t testing.TB, v any) string {
-	t.Helper()
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		t.Fatal(err)
-	}
-	return string(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
-}
+	"github.com/tlbridge/tlbridge/internal/jsonenc/jsonenctest"
+)
 
 var samples = []string{
 	"", "plain", "a long plain string of more than eight bytes", `quote " and \ backslash`,
@@ -29,7 +17,7 @@ var samples = []string{
 
 func TestAppendString(t *testing.T) {
 	for _, s := range samples {
-		if got, want := string(AppendString(nil, s)), stdlib(t, s); got != want {
+		if got, want := string(AppendString(nil, s)), jsonenctest.Stdlib(t, s); got != want {
 			t.Errorf("AppendString(%q) = %s; want %s", s, got, want)
 		}
 	}
@@ -40,7 +28,7 @@ func FuzzAppendString(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if got, want := string(AppendString(nil, s)), stdlib(t, s); got != want {
+		if got, want := string(AppendString(nil, s)), jsonenctest.Stdlib(t, s); got != want {
 			t.Errorf("AppendString(%q) = %s; want %s", s, got, want)
 		}
 	})
@@ -49,7 +37,7 @@ func FuzzAppendString(f *testing.F) {
 func TestAppendFloat(t *testing.T) {
 	for _, f := range []float64{0, 1, -1.5, 0.1, 1e-6, 1e-7, 123456789, 1e20, 1e21, -2.5e-9, math.MaxFloat64, math.SmallestNonzeroFloat64} {
 		got, err := AppendFloat(nil, f)
-		if want := stdlib(t, f); err != nil || string(got) != want {
+		if want := jsonenctest.Stdlib(t, f); err != nil || string(got) != want {
 			t.Errorf("AppendFloat(%v) = %s, %v; want %s", f, got, err, want)
 		}
 	}
@@ -63,7 +51,7 @@ func TestAppendFloat(t *testing.T) {
 func TestAppendTime(t *testing.T) {
 	for _, tm := range []time.Time{{}, time.Date(2026, 12, 3, 14, 5, 6, 789000000, time.UTC), time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 3600))} {
 		got, err := AppendTime(nil, tm)
-		if want := stdlib(t, tm); err != nil || string(got) != want {
+		if want := jsonenctest.Stdlib(t, tm); err != nil || string(got) != want {
 			t.Errorf("AppendTime(%v) = %s, %v; want %s", tm, got, err, want)
 		}
 	}
