@@ -15,7 +15,7 @@ import (
 const maxMetricsBody = 4 << 20
 
 // scrapeGauges fetches url (a Prometheus text page) and returns the
-// values of the unlabelled samples names, in their order.
+// values of the unlabelled samples named names, in that order.
 func scrapeGauges(ctx context.Context, client *http.Client, url string, names ...string) ([]float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
