@@ -91,6 +91,7 @@ func (n *Normalizer) benchClone() *Normalizer {
 }
 
 func (s seenSet) benchClone() seenSet {
-	s.keys = maps.Clone(s.keys)
+	s.order = slices.Clone(s.order)
+	s.index = maps.Clone(s.index)
 	return s
 }

@@ -313,8 +313,7 @@ func (n *Normalizer) KnowsResult(step, id string) bool {
 	if !ok || id == "" {
 		return false
 	}
-	_, ok = s.keys[schemas.EscapeToken(id)]
-	return ok
+	return s.has(schemas.EscapeToken(id))
 }
 
 func (n *Normalizer) step(name string) *seenSet {

@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/tlbridge/tlbridge/internal/transloadit"
@@ -11,25 +12,46 @@ import (
 // the keys of the entries emitted, and how much of the array the last
 // status showed, so the next diff can start past it.
 type seenSet struct {
-	keys     map[string]struct{}
-	order    []string // the keys, as added
-	verified int      // entries of the last status's array, all emitted
-	first    string   // key of entry 0 of that array
-	last     string   // key of entry verified-1
+	order []string // the keys, as added
+	// index holds the keys once there are more than smallSet of them;
+	// below that, a key is looked for in order.
+	index    map[string]struct{}
+	verified int    // entries of the last status's array, all emitted
+	first    string // key of entry 0 of that array
+	last     string // key of entry verified-1
 }
 
-func (s *seenSet) len() int { return len(s.keys) }
+// smallSet is how many keys a seenSet looks through before it indexes
+// them. Most Steps have a handful of results, and a map of 64 keys holds
+// about 2 KB besides the keys: a watch keeps one per Step for its life.
+// Scanning 64 keys costs a few hundred nanoseconds, once per new entry.
+const smallSet = 64
+
+func (s *seenSet) len() int { return len(s.order) }
+
+func (s *seenSet) has(key string) bool {
+	if s.index != nil {
+		_, ok := s.index[key]
+		return ok
+	}
+	return slices.Contains(s.order, key)
+}
 
 // add records key and reports whether it was new.
 func (s *seenSet) add(key string) bool {
-	if _, ok := s.keys[key]; ok {
+	if s.has(key) {
 		return false
 	}
-	if s.keys == nil {
-		s.keys = make(map[string]struct{})
-	}
-	s.keys[key] = struct{}{}
 	s.order = append(s.order, key)
+	switch {
+	case s.index != nil:
+		s.index[key] = struct{}{}
+	case len(s.order) > smallSet:
+		s.index = make(map[string]struct{}, len(s.order))
+		for _, k := range s.order {
+			s.index[k] = struct{}{}
+		}
+	}
 	return true
 }
 
