@@ -23,9 +23,9 @@ import (
 // goroutines and heap per watch. The simulator runs in this process, so
 // its share is measured first, with n bare connections to the same
 // streams, and taken off. Over HTTP/1.1 each stream has a connection of
-// its own; over HTTP/2 (without TLS, as production's is with it) the
-// streams share a few, as they do in production. Run it with -benchtime
-// 1x; it reports, it does not time.
+// its own; over HTTP/2 (without TLS here, over TLS in production) the
+// streams share a few connections. Run it with -benchtime 1x; it
+// reports, it does not time.
 func BenchmarkIdleWatches(b *testing.B) {
 	for _, h2 := range []bool{false, true} {
 		for _, n := range []int{200, 1000} {
