@@ -64,6 +64,11 @@ type result struct {
 	// goroutines of the watches hold apart from the heap.
 	IdleStack float64 `json:"idle_stack_bytes"`
 	PeakStack float64 `json:"peak_stack_bytes"`
+	// PeakWatches is the most watches the bridge held at once
+	// (tlbridge_watches_active); 0 for a process without the gauge. A
+	// machine that cannot keep up sees Assemblies end before the last
+	// ones are watched.
+	PeakWatches float64 `json:"peak_watches_open"`
 
 	StatusRequests    int64 `json:"status_requests"`
 	StreamConnections int64 `json:"stream_connections"`
@@ -130,7 +135,7 @@ func (e *env) measure(ctx context.Context, p *process, src *loadSource, coll *co
 	metricsURL := "http://" + p.httpAddr + "/metrics"
 	res.IdleRSS = idle.RSS
 	if g, err := scrapeGauges(ctx, e.client, metricsURL, sampled...); err == nil {
-		res.IdleGoroutines, res.IdleStack = g[0], g[1]
+		res.IdleGoroutines, res.IdleStack = g[gaugeGoroutines], g[gaugeStack]
 	}
 	pctx, cancel := context.WithTimeout(ctx, e.opts.Duration)
 	defer cancel()
@@ -150,8 +155,9 @@ func (e *env) measure(ctx context.Context, p *process, src *loadSource, coll *co
 	res.LoadAvg, _ = readLoadAvg()
 	cancel()
 	peak := peaks()
-	res.PeakGoroutines = max(peak[0], res.IdleGoroutines)
-	res.PeakStack = max(peak[1], res.IdleStack)
+	res.PeakGoroutines = max(peak[gaugeGoroutines], res.IdleGoroutines)
+	res.PeakStack = max(peak[gaugeStack], res.IdleStack)
+	res.PeakWatches = peak[gaugeWatches]
 	if err != nil {
 		return res, err
 	}
@@ -172,14 +178,21 @@ func (e *env) measure(ctx context.Context, p *process, src *loadSource, coll *co
 	return res, nil
 }
 
-// sampled are the gauges startSampler follows, in the order of its
-// figures.
-var sampled = []string{"go_goroutines", "go_memstats_stack_inuse_bytes"}
+// The gauges startSampler follows; a reference process has only the
+// first two.
+const (
+	gaugeGoroutines = "go_goroutines"
+	gaugeStack      = "go_memstats_stack_inuse_bytes"
+	gaugeWatches    = "tlbridge_watches_active"
+)
+
+var sampled = []string{gaugeGoroutines, gaugeStack, gaugeWatches}
 
 // startSampler scrapes the sampled gauges twice a second until ctx ends;
-// the returned func waits for it and gives the highest value of each.
-func startSampler(ctx context.Context, client *http.Client, url string) func() []float64 {
-	peak := make([]float64, len(sampled))
+// the returned func waits for it and gives the highest value of each
+// gauge the process has.
+func startSampler(ctx context.Context, client *http.Client, url string) func() map[string]float64 {
+	peak := make(map[string]float64, len(sampled))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -187,8 +200,8 @@ func startSampler(ctx context.Context, client *http.Client, url string) func() [
 		defer t.Stop()
 		for {
 			if vs, err := scrapeGauges(ctx, client, url, sampled...); err == nil {
-				for i, v := range vs {
-					peak[i] = max(peak[i], v)
+				for name, v := range vs {
+					peak[name] = max(peak[name], v)
 				}
 			}
 			select {
@@ -198,7 +211,7 @@ func startSampler(ctx context.Context, client *http.Client, url string) func() [
 			}
 		}
 	}()
-	return func() []float64 {
+	return func() map[string]float64 {
 		<-done
 		return peak
 	}

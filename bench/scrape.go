@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,8 +16,8 @@ import (
 const maxMetricsBody = 4 << 20
 
 // scrapeGauges fetches url (a Prometheus text page) and returns the
-// values of the unlabelled samples named names, in that order.
-func scrapeGauges(ctx context.Context, client *http.Client, url string, names ...string) ([]float64, error) {
+// values of the unlabelled samples named names that the page has.
+func scrapeGauges(ctx context.Context, client *http.Client, url string, names ...string) (map[string]float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -36,10 +37,15 @@ func scrapeGauges(ctx context.Context, client *http.Client, url string, names ..
 		return nil, err
 	}
 	page := string(body)
-	vs := make([]float64, len(names))
-	for i, name := range names {
-		if vs[i], err = parseGauge(page, name); err != nil {
+	vs := make(map[string]float64, len(names))
+	for _, name := range names {
+		v, err := parseGauge(page, name)
+		switch {
+		case errors.Is(err, errNoGauge):
+		case err != nil:
 			return nil, err
+		default:
+			vs[name] = v
 		}
 	}
 	return vs, nil
@@ -62,5 +68,5 @@ func parseGauge(page, name string) (float64, error) {
 		}
 		return v, nil
 	}
-	return 0, fmt.Errorf("%w: no %s", errMetricsFormat, name)
+	return 0, fmt.Errorf("%w: %s", errNoGauge, name)
 }
