@@ -19,8 +19,7 @@ const bareH2Streams = 250
 
 // openBareH2Streams opens each Assembly's update stream as an HTTP/2
 // stream (without TLS, by prior knowledge), written frame by frame, so
-// that only the simulator's side of the streams costs. One goroutine a
-// connection discards what the server sends.
+// that only the simulator's side of the streams costs.
 func openBareH2Streams(b *testing.B, sts []*transloadit.Status) []net.Conn {
 	var conns []net.Conn
 	for len(sts) > 0 {
@@ -36,11 +35,12 @@ func openBareH2Conn(b *testing.B, sts []*transloadit.Status) net.Conn {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c, err := net.Dial("tcp", u.Host)
+	raw, err := net.Dial("tcp", u.Host)
 	if err != nil {
 		b.Fatal(err)
 	}
-	go io.Copy(io.Discard, c) //nolint:errcheck // ends when the connection is closed
+	c := &drainedConn{Conn: raw, done: make(chan struct{})}
+	go c.drain()
 	if _, err := io.WriteString(c, http2.ClientPreface); err != nil {
 		b.Fatal(err)
 	}
@@ -65,4 +65,22 @@ func openBareH2Conn(b *testing.B, sts []*transloadit.Status) net.Conn {
 		}
 	}
 	return c
+}
+
+// drainedConn discards what the server sends on a bare connection; Close
+// closes it and waits for the discarding goroutine.
+type drainedConn struct {
+	net.Conn
+	done chan struct{}
+}
+
+func (c *drainedConn) drain() {
+	defer close(c.done)
+	_, _ = io.Copy(io.Discard, c.Conn)
+}
+
+func (c *drainedConn) Close() error {
+	err := c.Conn.Close()
+	<-c.done
+	return err
 }

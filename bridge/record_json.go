@@ -46,14 +46,14 @@ const maxPooledRecord = 64 << 10
 
 var recordBufs = sync.Pool{New: func() any { return new([]byte) }}
 
-// encodeRecord appends v's encoding to buf: through its own encoder when
-// it has one, else through encoding/json.
+// encodeRecord appends v's encoding to buf through v's own encoder, or
+// returns encoding/json's for a record without one (written once per
+// Assembly, it is not worth one).
 func encodeRecord(buf []byte, v any) ([]byte, error) {
 	if a, ok := v.(appender); ok {
 		return a.appendJSON(buf)
 	}
-	b, err := json.Marshal(v)
-	return append(buf, b...), err
+	return json.Marshal(v)
 }
 
 // recordBuf returns an empty buffer for encodeRecord; putRecordBuf gives

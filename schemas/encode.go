@@ -127,7 +127,7 @@ func (f *File) appendJSON(b []byte) ([]byte, error) {
 	b = appendStringMember(b, start, "basename", f.Basename, shadow)
 	b = appendStringMember(b, start, "ext", f.Ext, shadow)
 	if f.Size != 0 && !shadow("size") {
-		b = strconv.AppendInt(jsonenc.AppendKey(b, start, "size"), f.Size, 10)
+		b = jsonenc.IntMember(b, start, "size", f.Size)
 	}
 	b = appendStringMember(b, start, "mime", f.Mime, shadow)
 	b = appendStringMember(b, start, "type", f.Type, shadow)
@@ -139,10 +139,10 @@ func (f *File) appendJSON(b []byte) ([]byte, error) {
 	b = appendStringMember(b, start, "original_path", f.OriginalPath, shadow)
 	b = appendStringMember(b, start, "original_md5hash", f.OriginalMD5Hash, shadow)
 	if f.FromBatchImport && !shadow("from_batch_import") {
-		b = append(jsonenc.AppendKey(b, start, "from_batch_import"), "true"...)
+		b = jsonenc.TrueMember(b, start, "from_batch_import", true)
 	}
 	if f.IsTusFile && !shadow("is_tus_file") {
-		b = append(jsonenc.AppendKey(b, start, "is_tus_file"), "true"...)
+		b = jsonenc.TrueMember(b, start, "is_tus_file", true)
 	}
 	b = appendStringMember(b, start, "tus_upload_url", f.TusUploadURL, shadow)
 	b = appendStringMember(b, start, "url", f.URL, shadow)
@@ -178,11 +178,14 @@ func (f *File) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+// appendStringMember is jsonenc.StringMember unless Extra has the key. The
+// cheap test of an empty value comes first: most members are empty, and
+// the Extra lookup is not free on this path.
 func appendStringMember(b []byte, start int, key, v string, shadow func(string) bool) []byte {
 	if v == "" || shadow(key) {
 		return b
 	}
-	return jsonenc.AppendString(jsonenc.AppendKey(b, start, key), v)
+	return jsonenc.StringMember(b, start, key, v)
 }
 
 // appendRaw appends a JSON value compacted, and fails on one that is not

@@ -1,10 +1,6 @@
 package normalize
 
-import (
-	"strconv"
-
-	"github.com/tlbridge/tlbridge/internal/jsonenc"
-)
+import "github.com/tlbridge/tlbridge/internal/jsonenc"
 
 // AppendJSON appends c as encoding/json encodes it without HTML escaping.
 // A durable watch writes its checkpoint every few seconds, every key it
@@ -13,15 +9,15 @@ import (
 func (c *Checkpoint) AppendJSON(b []byte) ([]byte, error) {
 	b = append(b, '{')
 	start := len(b)
-	b = stringMember(b, start, "state", c.State)
-	b = stringMember(b, start, "parent_id", c.ParentID)
-	b = trueMember(b, start, "uploading", c.Uploading)
-	b = trueMember(b, start, "executing", c.Executing)
-	b = trueMember(b, start, "replaying", c.Replaying)
-	b = trueMember(b, start, "meta", c.Meta)
-	b = trueMember(b, start, "finished_seen", c.FinishedSeen)
-	b = trueMember(b, start, "done", c.Done)
-	b = keysMember(b, start, "uploads", c.Uploads)
+	b = jsonenc.StringMember(b, start, "state", c.State)
+	b = jsonenc.StringMember(b, start, "parent_id", c.ParentID)
+	b = jsonenc.TrueMember(b, start, "uploading", c.Uploading)
+	b = jsonenc.TrueMember(b, start, "executing", c.Executing)
+	b = jsonenc.TrueMember(b, start, "replaying", c.Replaying)
+	b = jsonenc.TrueMember(b, start, "meta", c.Meta)
+	b = jsonenc.TrueMember(b, start, "finished_seen", c.FinishedSeen)
+	b = jsonenc.TrueMember(b, start, "done", c.Done)
+	b = jsonenc.StringsMember(b, start, "uploads", c.Uploads)
 	if len(c.Steps) > 0 {
 		b = append(jsonenc.AppendKey(b, start, "steps"), '[')
 		for i := range c.Steps {
@@ -32,10 +28,10 @@ func (c *Checkpoint) AppendJSON(b []byte) ([]byte, error) {
 		}
 		b = append(b, ']')
 	}
-	b = intMember(b, start, "warnings", int64(c.Warnings))
-	b = intMember(b, start, "bytes_finished", c.BytesFinished)
-	b = trueMember(b, start, "meta_missing", c.MetaMissing)
-	b = intMember(b, start, "bytes_sent", c.BytesSent)
+	b = jsonenc.IntMember(b, start, "warnings", int64(c.Warnings))
+	b = jsonenc.IntMember(b, start, "bytes_finished", c.BytesFinished)
+	b = jsonenc.TrueMember(b, start, "meta_missing", c.MetaMissing)
+	b = jsonenc.IntMember(b, start, "bytes_sent", c.BytesSent)
 	var err error
 	if c.CombinedSent != 0 {
 		if b, err = jsonenc.AppendFloat(jsonenc.AppendKey(b, start, "combined_sent"), c.CombinedSent); err != nil {
@@ -52,43 +48,5 @@ func (c *Checkpoint) AppendJSON(b []byte) ([]byte, error) {
 
 func (s *StepCheckpoint) appendJSON(b []byte) []byte {
 	b = jsonenc.AppendString(append(b, `{"name":`...), s.Name)
-	return append(keysMember(b, 0, "results", s.Results), '}')
-}
-
-// The members of an object whose opening brace ends at start, each left
-// out when it is empty, as omitempty does.
-
-func stringMember(b []byte, start int, key, v string) []byte {
-	if v == "" {
-		return b
-	}
-	return jsonenc.AppendString(jsonenc.AppendKey(b, start, key), v)
-}
-
-func trueMember(b []byte, start int, key string, v bool) []byte {
-	if !v {
-		return b
-	}
-	return append(jsonenc.AppendKey(b, start, key), "true"...)
-}
-
-func intMember(b []byte, start int, key string, v int64) []byte {
-	if v == 0 {
-		return b
-	}
-	return strconv.AppendInt(jsonenc.AppendKey(b, start, key), v, 10)
-}
-
-func keysMember(b []byte, start int, key string, keys []string) []byte {
-	if len(keys) == 0 {
-		return b
-	}
-	b = append(jsonenc.AppendKey(b, start, key), '[')
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = jsonenc.AppendString(b, k)
-	}
-	return append(b, ']')
+	return append(jsonenc.StringsMember(b, 0, "results", s.Results), '}')
 }

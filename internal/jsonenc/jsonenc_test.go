@@ -69,3 +69,24 @@ func TestAppendKey(t *testing.T) {
 		t.Errorf("AppendKey wrote %s; want %s", got, want)
 	}
 }
+
+// TestMembers: each member helper leaves out an empty value, as
+// omitempty does, and writes the others as encoding/json does.
+func TestMembers(t *testing.T) {
+	type doc struct {
+		S  string   `json:"s,omitempty"`
+		T  bool     `json:"t,omitempty"`
+		I  int64    `json:"i,omitempty"`
+		SS []string `json:"ss,omitempty"`
+	}
+	for _, d := range []doc{{}, {S: "x\"y"}, {T: true, I: -3}, {SS: []string{"a", "b\n"}}, {"s", true, 1, []string{""}}} {
+		b := []byte{'{'}
+		b = StringMember(b, 1, "s", d.S)
+		b = TrueMember(b, 1, "t", d.T)
+		b = IntMember(b, 1, "i", d.I)
+		b = StringsMember(b, 1, "ss", d.SS)
+		if got, want := string(append(b, '}')), jsonenctest.Stdlib(t, d); got != want {
+			t.Errorf("members of %+v = %s; want %s", d, got, want)
+		}
+	}
+}
