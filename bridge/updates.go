@@ -101,11 +101,11 @@ func (r *watchRun) setStreaming(on bool) {
 
 // startStream runs the update stream of url in a goroutine the returned
 // stop function cancels and waits for. Without a stream URL, or with
-// streams disabled, the worker polls only.
+// streams disabled, the worker polls only: no channel, no stop function.
 func (r *watchRun) startStream(ctx context.Context, url string) (<-chan streamEvent, func()) {
 	if r.env.disableStream || url == "" {
 		r.streamOff = true
-		return nil, func() {}
+		return nil, nil
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	ch := make(chan streamEvent, streamBuffer)
@@ -117,6 +117,7 @@ func (r *watchRun) startStream(ctx context.Context, url string) (<-chan streamEv
 		}
 		select {
 		case ch <- e:
+			r.w.park.wake()
 		case <-sctx.Done():
 			ra.done(e)
 		}
@@ -132,7 +133,7 @@ func (r *watchRun) startStream(ctx context.Context, url string) (<-chan streamEv
 		r.streamOff = true
 		r.env.metrics.pollFallback()
 		r.w.log.Warn("update stream refused; polling", zap.Error(err))
-		return nil, func() {}
+		return nil, nil
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
