@@ -11,26 +11,19 @@ import (
 // the goroutines a burst needed should not outlast it by much.
 const DefaultIdle = time.Second
 
-// Pool runs tasks on its goroutines: an idle one if there is one, else a
-// new one. It has no bound of its own; the callers bound their tasks.
-// Its methods are safe for concurrent use.
+// Pool runs tasks on its goroutines: one waiting for a task if there is
+// one, else a new one. Handing a task over takes no lock and never waits:
+// on a loaded machine, a lock every task passes through, or a wait for a
+// goroutine to be scheduled, would queue the callers behind each other.
+// The pool has no bound of its own; the callers bound their tasks. Its
+// methods are safe for concurrent use.
 type Pool struct {
-	tasks chan func() // unbuffered, received by idle goroutines
+	tasks chan func() // unbuffered: received only by a waiting goroutine
 	quit  chan struct{}
 	idle  time.Duration
 	wg    sync.WaitGroup
 	once  sync.Once
-	live  atomic.Int64 // goroutines of the pool, busy or idle
-
-	mu sync.Mutex
-	// waiting counts the idle goroutines no task was promised to. Go
-	// takes one before it sends, and a goroutine leaves only by taking
-	// one, so a promised task always finds a goroutine to receive it.
-	waiting int
-
-	// onIdle, set by tests only, is called each time a goroutine has
-	// become idle.
-	onIdle func()
+	live  atomic.Int64 // goroutines of the pool, busy or waiting
 }
 
 // Option configures a Pool.
@@ -52,30 +45,10 @@ func New(opts ...Option) *Pool {
 // Go must happen before Close or after it returned; after, f still runs,
 // on a goroutine that exits when f returns.
 func (p *Pool) Go(f func()) {
-	if p.takeWaiting() {
-		p.tasks <- f
-		return
-	}
-	p.wg.Go(func() { p.work(f) })
-}
-
-// takeWaiting promises the next task to an idle goroutine, if any.
-func (p *Pool) takeWaiting() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.waiting == 0 {
-		return false
-	}
-	p.waiting--
-	return true
-}
-
-func (p *Pool) setWaiting() {
-	p.mu.Lock()
-	p.waiting++
-	p.mu.Unlock()
-	if p.onIdle != nil {
-		p.onIdle()
+	select {
+	case p.tasks <- f:
+	default:
+		p.wg.Go(func() { p.work(f) })
 	}
 }
 
@@ -86,31 +59,21 @@ func (p *Pool) work(f func()) {
 	defer p.live.Add(-1)
 	idle := time.NewTimer(p.idle)
 	defer idle.Stop()
-	for ok := true; ok; {
+	for {
 		f()
 		idle.Reset(p.idle)
-		p.setWaiting()
-		f, ok = p.next(idle.C)
+		select {
+		case f = <-p.tasks:
+		case <-idle.C:
+			return
+		case <-p.quit:
+			return
+		}
 	}
 }
 
-// next waits for a task; ok is false when the goroutine may exit instead.
-func (p *Pool) next(expired <-chan time.Time) (f func(), ok bool) {
-	select {
-	case f = <-p.tasks:
-		return f, true
-	case <-expired:
-	case <-p.quit:
-	}
-	if p.takeWaiting() {
-		return nil, false
-	}
-	// Meanwhile every idle goroutine was promised a task, this one too.
-	return <-p.tasks, true
-}
-
-// Close lets the idle goroutines go and waits for every task given so far
-// to return.
+// Close lets the waiting goroutines go and waits for every task given so
+// far to return.
 func (p *Pool) Close() {
 	p.once.Do(func() { close(p.quit) })
 	p.wg.Wait()

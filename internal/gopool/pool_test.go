@@ -1,6 +1,8 @@
 package gopool
 
 import (
+	"bytes"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -26,20 +28,39 @@ func TestRunsEveryTask(t *testing.T) {
 	}
 }
 
-// A task given while a goroutine waits idle runs on that goroutine: its
-// grown stack is what the pool is for.
-func TestIdleGoroutineTakesTheNextTask(t *testing.T) {
+// A task given while a goroutine waits for one runs on that goroutine:
+// its grown stack is what the pool is for.
+func TestWaitingGoroutineTakesTheNextTask(t *testing.T) {
 	p := New()
 	defer p.Close()
-	idle := make(chan struct{}, 1)
-	p.onIdle = func() { idle <- struct{}{} }
 	const tasks = 20
 	for range tasks {
-		p.Go(func() {})
-		<-idle // the goroutine waits for the next task now
+		done := make(chan struct{})
+		p.Go(func() { close(done) })
+		<-done
+		awaitWaiting(t, p)
 	}
 	if got := goroutinesOf(p); got != 1 {
 		t.Fatalf("%d tasks one after another took %d goroutines, want 1", tasks, got)
+	}
+}
+
+// awaitWaiting returns once every goroutine of p waits for a task.
+func awaitWaiting(t *testing.T, p *Pool) {
+	t.Helper()
+	for {
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		waiting := 0
+		for g := range bytes.SplitSeq(buf, []byte("\n\n")) {
+			if bytes.Contains(g, []byte("[select")) && bytes.Contains(g, []byte("gopool.(*Pool).work(")) {
+				waiting++
+			}
+		}
+		if int64(waiting) == goroutinesOf(p) {
+			return
+		}
+		runtime.Gosched()
 	}
 }
 
