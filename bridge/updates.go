@@ -16,8 +16,7 @@ const streamBuffer = 64
 
 // streamEvent is what the stream goroutine tells the worker, in order:
 // one of streamUpdate, streamConnected, streamLost, streamEnded. apply
-// handles it on the worker's goroutine and reports whether the watch is
-// over.
+// handles it in the worker's turn and reports whether the watch is over.
 type streamEvent interface {
 	apply(ctx context.Context, r *watchRun) bool
 }

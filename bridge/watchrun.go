@@ -21,7 +21,8 @@ const streamPollFactor = 10
 const streamConnectGrace = time.Second
 
 // watchRun is the state of one run of a worker: where news comes from and
-// how the watch stands. Only the worker's goroutine touches it.
+// how the watch stands. Only the goroutine taking the worker's turns
+// touches it; parking orders each turn's writes before the next turn.
 type watchRun struct {
 	w         *worker
 	env       *workerEnv
@@ -52,8 +53,8 @@ type watchRun struct {
 	ttl         retry.Timer // ends the watch
 	pollT       retry.Timer // the next status fetch, once turns are taken
 	events      <-chan streamEvent
-	stopStream  func() // ends the stream and waits for its reader; nil without one
-	stopWake    func() bool
+	stopStream  func()      // ends the stream and waits for its reader; nil without one
+	stopWake    func() bool // ends the wake on the context's end; nil before the turns
 }
 
 // startTurns arms the poll timer, lets the end of the watch's context
