@@ -1,7 +1,6 @@
 package gopool
 
 import (
-	"bytes"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -49,18 +48,40 @@ func TestWaitingGoroutineTakesTheNextTask(t *testing.T) {
 func awaitWaiting(t *testing.T, p *Pool) {
 	t.Helper()
 	for {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		waiting := 0
-		for g := range bytes.SplitSeq(buf, []byte("\n\n")) {
-			if bytes.Contains(g, []byte("[select")) && bytes.Contains(g, []byte("gopool.(*Pool).work(")) {
-				waiting++
-			}
-		}
-		if int64(waiting) == goroutinesOf(p) {
+		p.mu.Lock()
+		idle := int64(len(p.ready))
+		p.mu.Unlock()
+		if idle == goroutinesOf(p) {
 			return
 		}
 		runtime.Gosched()
+	}
+}
+
+// After a burst, a steady trickle of tasks keeps one goroutine: the one
+// idle last takes each task, and the others exit.
+func TestTrickleAfterBurstKeepsOneGoroutine(t *testing.T) {
+	p := New(WithIdle(20 * time.Millisecond))
+	defer p.Close()
+	const burst = 8
+	release := make(chan struct{})
+	var started sync.WaitGroup
+	for range burst {
+		started.Add(1)
+		p.Go(func() { started.Done(); <-release })
+	}
+	started.Wait()
+	close(release)
+	awaitWaiting(t, p)
+	deadline := time.Now().Add(10 * time.Second)
+	for goroutinesOf(p) > 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("a trickle of tasks keeps %d goroutines of a burst of %d alive", goroutinesOf(p), burst)
+		}
+		done := make(chan struct{})
+		p.Go(func() { close(done) })
+		<-done
+		awaitWaiting(t, p)
 	}
 }
 
