@@ -118,27 +118,22 @@ func (m *Manager) startQueued(q queuedWatch, msg jetstream.Msg) bool {
 	return true
 }
 
-// runWatch runs w: with durable watches it first loads the checkpoint.
-// It calls ended once w is over, after settle, perhaps on another
-// goroutine and after runWatch returned.
-func (m *Manager) runWatch(w *worker) {
-	if l := w.lease; l != nil {
+// runWatch runs w to its outcome: with durable watches it first loads the
+// checkpoint, and afterwards settles the queued watch; a canceled watch
+// ends with watch.canceled.
+func (m *Manager) runWatch(w *worker) Outcome {
+	l := w.lease
+	if l != nil {
 		if outcome, done := l.begin(m.pubCtx, w); done {
 			l.end(m.pubCtx, w, outcome, m.isClosed())
-			m.ended(w, outcome)
-			return
+			return outcome
 		}
 	}
-	w.run(m.pubCtx, func(o Outcome) { m.ended(w, m.settle(w, o)) })
-}
-
-// settle completes the outcome of w's run: a canceled watch ends with
-// watch.canceled, and with durable watches the queued watch is settled.
-func (m *Manager) settle(w *worker, outcome Outcome) Outcome {
+	outcome := w.run(m.pubCtx)
 	if by, canceled := w.cancelRequest(); canceled && outcome == OutcomeStopped {
 		outcome = m.publishCanceled(w, by)
 	}
-	if l := w.lease; l != nil {
+	if l != nil {
 		l.end(m.pubCtx, w, outcome, m.isClosed())
 	}
 	return outcome

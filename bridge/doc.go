@@ -13,12 +13,6 @@
 // ten poll intervals. A [normalize.Normalizer] turns what the
 // worker observes into events; a [publish.Publisher] delivers them.
 //
-// A worker holds no goroutine while it waits for news. The stream's
-// reader, its timers, a notification or the end of the watch wake it; a
-// goroutine of a pool shared by all workers then handles what came and
-// leaves. At one event a second a watch waits nearly all its life, and
-// a goroutine's stack would be one of its largest parts.
-//
 // Guarantees:
 //   - Per Assembly, events are published in the order the normalizer
 //     produced them. A worker hands the publisher each batch of events in

@@ -175,7 +175,7 @@ func (r *watchRun) flush() {
 	r.env.metrics.lagged(r.now().Sub(held[0].observed))
 	if l := r.w.lease; l != nil && !r.pubFailed {
 		if wait := l.saveSoon(r.pubCtx, r.w, r.now()); wait > 0 && r.checkpointDue == nil {
-			r.checkpointDue = r.newTimer(wait)
+			r.checkpointDue = r.env.clock.NewTimer(wait)
 		}
 	}
 }

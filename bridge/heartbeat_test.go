@@ -3,7 +3,6 @@ package bridge_test
 import (
 	"bytes"
 	"context"
-	"iter"
 	"runtime"
 	"testing"
 	"time"
@@ -47,15 +46,13 @@ func TestDurableHeartbeatsKeepTheWatch(t *testing.T) {
 	c.checkExactlyOnce(evs, []string{id})
 }
 
-// The heartbeats of all running durable watches share one goroutine, and
-// a waiting watch holds none: at some moment, with every watch waiting,
-// the bridge runs no more goroutines than its fixed loops, whatever the
-// number of watches. Poll only, so that no update stream reader is
-// counted either.
+// The heartbeats of all running durable watches share one goroutine:
+// past its worker, a watch adds no goroutine of the bridge's own. Poll
+// only, so that no update stream reader is counted either.
 func TestDurableHeartbeatsShareOneGoroutine(t *testing.T) {
 	// Not parallel: it counts the goroutines of the whole process.
 	c := newCluster(t, clusterOptions{pollOnly: true})
-	before := bridgeGoroutines()
+	before, _ := bridgeGoroutines()
 	r := c.add("a")
 	const n = 32
 	for _, st := range c.createPaused(n) {
@@ -64,37 +61,21 @@ func TestDurableHeartbeatsShareOneGoroutine(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	awaitActive(ctx, t, func() int { return n }, r)
-	// The fetch loop, the heartbeat loop, and owner checks in flight; a
-	// watch polling at that moment holds one more.
-	const most = 2 + bridge.HeartbeatChecks
-	for {
-		extra := bridgeGoroutines() - before
-		if extra <= most {
-			t.Logf("%d watches: %d goroutines of the bridge", n, extra)
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%d watches never ran with fewer than %d goroutines of the bridge; want at most %d, whatever the number of watches",
-				n, extra, most)
-		case <-time.After(10 * time.Millisecond):
-		}
+	all, workers := bridgeGoroutines()
+	if workers != n {
+		t.Fatalf("%d worker goroutines for %d watches", workers, n)
+	}
+	// The fetch loop, the heartbeat loop, and owner checks in flight.
+	t.Logf("%d watches: %d goroutines beside their workers", n, all-before-workers)
+	if extra := all - before - workers; extra > 2+bridge.HeartbeatChecks {
+		t.Errorf("%d watches run with %d goroutines beside their workers; want at most %d, whatever the number of watches",
+			n, extra, 2+bridge.HeartbeatChecks)
 	}
 }
 
 // bridgeGoroutines counts the goroutines running code of package bridge
-// (not of its subpackages).
-func bridgeGoroutines() (all int) {
-	for g := range goroutineStacks() {
-		if bytes.Contains(g, []byte("tlbridge/tlbridge/bridge.")) {
-			all++
-		}
-	}
-	return all
-}
-
-// goroutineStacks yields the stack of each goroutine of the process.
-func goroutineStacks() iter.Seq[[]byte] {
+// (not of its subpackages), and among them the watches' workers.
+func bridgeGoroutines() (all, workers int) {
 	buf := make([]byte, 1<<20)
 	for {
 		n := runtime.Stack(buf, true)
@@ -104,5 +85,14 @@ func goroutineStacks() iter.Seq[[]byte] {
 		}
 		buf = make([]byte, 2*len(buf))
 	}
-	return bytes.SplitSeq(buf, []byte("\n\n"))
+	for g := range bytes.SplitSeq(buf, []byte("\n\n")) {
+		if bytes.Contains(g, []byte("tlbridge/tlbridge/bridge.")) {
+			all++
+		}
+		// A deep stack is cut short, but names its creator.
+		if bytes.Contains(g, []byte("created by github.com/tlbridge/tlbridge/bridge.(*Manager).startLocked")) {
+			workers++
+		}
+	}
+	return all, workers
 }

@@ -12,9 +12,8 @@ import (
 
 // lease is a worker's hold on its queued watch: the message it keeps alive
 // with InProgress while it runs and acknowledges when the watch is over,
-// and the record of what it published. Only the goroutine taking the
-// worker's turns uses it (see parking), besides the durable's heartbeats
-// between begin and end.
+// and the record of what it published. Only the worker's goroutine uses
+// it, besides the durable's heartbeats between begin and end.
 type lease struct {
 	d   *durable
 	msg jetstream.Msg

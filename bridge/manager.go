@@ -11,7 +11,6 @@ import (
 
 	"github.com/tlbridge/tlbridge/bridge/normalize"
 	"github.com/tlbridge/tlbridge/bridge/publish"
-	"github.com/tlbridge/tlbridge/internal/gopool"
 
 	"go.uber.org/zap"
 	"golang.org/x/sync/semaphore"
@@ -137,7 +136,6 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 		pollInterval: cfg.PollInterval, watchTTL: cfg.WatchTTL, notFoundGrace: cfg.NotFoundGrace, giveUpAfter: cfg.GiveUpAfter,
 		disableStream: cfg.DisableStream, maxEventSize: cfg.MaxEventSize, allowList: cfg.AllowList, httpClient: cfg.HTTPClient, onEvent: cfg.OnEvent,
 		readAhead: cfg.ReadAhead, readAheadTotal: cfg.ReadAheadTotal, readAheadAll: semaphore.NewWeighted(cfg.ReadAheadTotal),
-		turns: gopool.New(),
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.pubCtx, m.pubCancel = context.WithCancel(context.Background())
@@ -145,7 +143,6 @@ func NewManager(cfg ManagerConfig) (*Manager, error) {
 		if err := m.StartDurable(*cfg.Durable); err != nil {
 			m.cancel()
 			m.pubCancel()
-			m.env.turns.Close()
 			return nil, err
 		}
 	}
@@ -261,12 +258,12 @@ func (m *Manager) startLocked(w *worker) {
 	delete(m.finished, w.id)
 	m.wg.Add(1)
 	m.cfg.Metrics.watchDelta(1)
-	m.env.turns.Go(func() { m.runWatch(w) })
+	go m.runWorker(w)
 }
 
-// ended retires w once its watch is over.
-func (m *Manager) ended(w *worker, outcome Outcome) {
+func (m *Manager) runWorker(w *worker) {
 	defer m.wg.Done()
+	outcome := m.runWatch(w)
 	m.cfg.Metrics.watchDelta(-1)
 	m.cfg.Poller.Forget(w.id)
 	m.mu.Lock()
@@ -410,9 +407,6 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 		<-done
 	}
 	m.pubCancel()
-	// Every watch ended: what is left of their goroutines is the tail of
-	// the last ones.
-	m.env.turns.Close()
 	if d != nil {
 		// Only now: a watch still publishing keeps its message alive.
 		d.beats.stop()

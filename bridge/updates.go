@@ -16,7 +16,8 @@ const streamBuffer = 64
 
 // streamEvent is what the stream goroutine tells the worker, in order:
 // one of streamUpdate, streamConnected, streamLost, streamEnded. apply
-// handles it in the worker's turn and reports whether the watch is over.
+// handles it on the worker's goroutine and reports whether the watch is
+// over.
 type streamEvent interface {
 	apply(ctx context.Context, r *watchRun) bool
 }
@@ -100,11 +101,11 @@ func (r *watchRun) setStreaming(on bool) {
 
 // startStream runs the update stream of url in a goroutine the returned
 // stop function cancels and waits for. Without a stream URL, or with
-// streams disabled, the worker polls only: no channel, no stop function.
+// streams disabled, the worker polls only.
 func (r *watchRun) startStream(ctx context.Context, url string) (<-chan streamEvent, func()) {
 	if r.env.disableStream || url == "" {
 		r.streamOff = true
-		return nil, nil
+		return nil, func() {}
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	ch := make(chan streamEvent, streamBuffer)
@@ -116,7 +117,6 @@ func (r *watchRun) startStream(ctx context.Context, url string) (<-chan streamEv
 		}
 		select {
 		case ch <- e:
-			r.w.park.wake()
 		case <-sctx.Done():
 			ra.done(e)
 		}
@@ -132,7 +132,7 @@ func (r *watchRun) startStream(ctx context.Context, url string) (<-chan streamEv
 		r.streamOff = true
 		r.env.metrics.pollFallback()
 		r.w.log.Warn("update stream refused; polling", zap.Error(err))
-		return nil, nil
+		return nil, func() {}
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() {

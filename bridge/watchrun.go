@@ -21,14 +21,11 @@ const streamPollFactor = 10
 const streamConnectGrace = time.Second
 
 // watchRun is the state of one run of a worker: where news comes from and
-// how the watch stands. Only the goroutine taking the worker's turns
-// touches it; parking orders each turn's writes before the next turn.
+// how the watch stands. Only the worker's goroutine touches it.
 type watchRun struct {
 	w         *worker
 	env       *workerEnv
-	ctx       context.Context // the watch's
 	pubCtx    context.Context
-	end       func(Outcome) // called once, when the watch is over
 	target    poller.Target
 	outcome   Outcome
 	streaming bool
@@ -50,105 +47,62 @@ type watchRun struct {
 	// progressDue fires when the normalizer's held progress reading may
 	// go out; nil when none is held.
 	progressDue retry.Timer
-	ttl         retry.Timer // ends the watch
-	pollT       retry.Timer // the next status fetch, once turns are taken
-	events      <-chan streamEvent
-	stopStream  func()      // ends the stream and waits for its reader; nil without one
-	stopWake    func() bool // ends the wake on the context's end; nil before the turns
 }
 
-// startTurns arms the poll timer, lets the end of the watch's context
-// wake it, and takes the first turns.
-func (r *watchRun) startTurns() {
-	r.pollT = r.newTimer(r.pollEvery())
-	r.stopWake = context.AfterFunc(r.ctx, r.w.park.wake)
-	r.armProgress()
-	r.w.park.resume = r.takeTurns
-	r.takeTurns()
-}
-
-// takeTurns handles news until there is none, then parks the watch, or
-// finishes it when it is over.
-func (r *watchRun) takeTurns() {
-	for {
-		if o, over := r.turn(); over {
-			r.outcome = o
-			r.finish()
-			return
-		}
-		if r.w.park.park() {
-			return
-		}
+// loop is the worker's select loop, one case per source of news.
+func (r *watchRun) loop(ctx context.Context, ttl <-chan time.Time, events <-chan streamEvent) Outcome {
+	clock := r.env.clock
+	poll := clock.NewTimer(r.pollEvery())
+	defer func() { poll.Stop() }()
+	// reset restarts the poll period; the Clock's timers are one-shot.
+	reset := func() {
+		poll.Stop()
+		poll = clock.NewTimer(r.pollEvery())
 	}
-}
-
-// turn handles the news that is ready, one case per source, without
-// waiting; it reports the outcome once the watch is over.
-func (r *watchRun) turn() (Outcome, bool) {
-	ctx := r.ctx
+	defer r.setStreaming(false)
+	defer func() {
+		for _, t := range []retry.Timer{r.checkpointDue, r.progressDue} {
+			if t != nil {
+				t.Stop()
+			}
+		}
+	}()
+	r.armProgress()
 	for {
 		select {
 		case <-ctx.Done():
-			return OutcomeStopped, true
+			return OutcomeStopped
 		case <-timerC(r.checkpointDue):
 			r.writeCheckpoint()
 		case <-timerC(r.progressDue):
 			r.progressDue = nil
 			now := r.now()
 			r.publish(r.w.norm.FlushProgress(now), now)
-		case <-r.ttl.C():
-			return r.giveUpExpired("watch TTL reached"), true
-		case ev := <-r.events:
+		case <-ttl:
+			return r.giveUpExpired("watch TTL reached")
+		case ev := <-events:
 			// Any news resets the poll clock; a lost stream resets it to the
 			// fast period.
-			if r.applyQueued(ctx, ev, r.events) {
-				return r.outcome, true
+			if r.applyQueued(ctx, ev, events) {
+				return r.outcome
 			}
-			r.resetPoll()
-		case <-r.pollT.C():
+			reset()
+		case <-poll.C():
 			if r.poll(ctx) {
-				return r.outcome, true
+				return r.outcome
 			}
-			r.resetPoll()
+			reset()
 		case st := <-r.w.notes:
 			// A notification is a whole status, signed by Transloadit.
 			if r.observeStatus(st, schemas.SourceNotify) {
-				return r.outcome, true
+				return r.outcome
 			}
-		default:
-			return "", false
 		}
 		if r.pubFailed {
-			return OutcomeStopped, true
+			return OutcomeStopped
 		}
 		r.armProgress()
 	}
-}
-
-// resetPoll restarts the poll period; the Clock's timers are one-shot.
-func (r *watchRun) resetPoll() {
-	r.pollT.Stop()
-	r.pollT = r.newTimer(r.pollEvery())
-}
-
-// finish stops what the run started, in the reverse order, and hands the
-// outcome on.
-func (r *watchRun) finish() {
-	for _, t := range []retry.Timer{r.checkpointDue, r.progressDue, r.pollT} {
-		if t != nil {
-			t.Stop()
-		}
-	}
-	r.setStreaming(false)
-	if r.stopStream != nil {
-		r.stopStream()
-	}
-	if r.stopWake != nil {
-		r.stopWake()
-	}
-	r.ttl.Stop()
-	r.w.cancel()
-	r.end(r.outcome)
 }
 
 // armProgress sets the timer of a held progress reading, if there is one
@@ -158,7 +112,7 @@ func (r *watchRun) armProgress() {
 	if !ok || r.progressDue != nil {
 		return
 	}
-	r.progressDue = r.newTimer(max(0, due.Sub(r.now())))
+	r.progressDue = r.env.clock.NewTimer(max(0, due.Sub(r.now())))
 }
 
 // timerC is t's channel, or nil (never ready) without a timer.

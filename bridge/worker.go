@@ -11,7 +11,6 @@ import (
 
 	"github.com/tlbridge/tlbridge/bridge/normalize"
 	"github.com/tlbridge/tlbridge/bridge/publish"
-	"github.com/tlbridge/tlbridge/internal/gopool"
 	"github.com/tlbridge/tlbridge/internal/retry"
 	"github.com/tlbridge/tlbridge/internal/transloadit"
 	"github.com/tlbridge/tlbridge/poller"
@@ -40,8 +39,6 @@ type workerEnv struct {
 
 	readAhead, readAheadTotal int64               // bounds, per watch and in all
 	readAheadAll              *semaphore.Weighted // shared by every watch, of readAheadTotal
-
-	turns *gopool.Pool // runs the watches' turns (see parking)
 }
 
 // worker watches one Assembly: stream first, the status fetched once it
@@ -68,7 +65,6 @@ type worker struct {
 	// lease, with durable watches, is the worker's hold on its queued
 	// watch; nil otherwise.
 	lease *lease
-	park  parking
 
 	mu         sync.Mutex // guards state, streaming, events, canceled, canceledBy
 	state      string
@@ -92,8 +88,6 @@ func newWorker(parent context.Context, env *workerEnv, req WatchRequest, nc norm
 		watchID: newWatchID(),
 	}
 	w.ctx, w.cancel = context.WithCancel(parent)
-	// The goroutine that runs the watch takes the first turns.
-	w.park.running, w.park.spawn = true, env.turns.Go
 	return w
 }
 
@@ -126,7 +120,6 @@ func (w *worker) deliver(st *transloadit.Status) {
 	for {
 		select {
 		case w.notes <- st:
-			w.park.wake()
 			return
 		default:
 		}
@@ -163,35 +156,35 @@ func (w *worker) countEvent() {
 }
 
 // run watches until the Assembly ends, the TTL passes or w.ctx ends, and
-// then calls end with the outcome, on whichever goroutine the watch ended.
-// It returns when the watch ended or waits for news with no goroutine
-// (see parking). pubCtx bounds the publishes in flight, which may outlive
-// w.ctx during a shutdown.
-func (w *worker) run(pubCtx context.Context, end func(Outcome)) {
+// returns the outcome. pubCtx bounds the publishes in flight, which may
+// outlive w.ctx during a shutdown.
+func (w *worker) run(pubCtx context.Context) Outcome {
+	defer w.cancel()
 	ctx := w.ctx
-	r := &watchRun{w: w, env: w.env, ctx: ctx, pubCtx: pubCtx, end: end, target: poller.Target{
+	r := &watchRun{w: w, env: w.env, pubCtx: pubCtx, target: poller.Target{
 		AssemblyID: w.id, StatusURL: w.req.AssemblySSLURL,
 		// A fetched status carries every result so far, most of them
 		// already emitted from the stream: those need not be decoded.
 		// Fetch calls Known on its caller's goroutine, and only this
-		// watchRun fetches, taking turns, which owns the normalizer;
+		// watchRun fetches, on this goroutine, which owns the normalizer;
 		// the worker of a re-watch that overlaps this one does not share
 		// its fetches (see poller.Target.Known).
 		Known: w.norm.KnowsResult,
 	}}
-	r.ttl = r.newTimer(w.env.watchTTL)
-	url, ok := r.begin(ctx, r.ttl.C())
+	ttl := w.env.clock.NewTimer(w.env.watchTTL)
+	defer ttl.Stop()
+
+	url, ok := r.begin(ctx, ttl.C())
 	if !ok {
-		r.finish()
-		return
+		return r.outcome
 	}
-	r.events, r.stopStream = r.startStream(ctx, url)
+	events, stopStream := r.startStream(ctx, url)
+	defer stopStream()
 	if !r.known && r.streamOff {
 		// No stream to wait for: fetch the first status now.
-		if r.first(ctx, r.ttl.C()) {
-			r.finish()
-			return
+		if r.first(ctx, ttl.C()) {
+			return r.outcome
 		}
 	}
-	r.startTurns()
+	return r.loop(ctx, ttl.C(), events)
 }
