@@ -38,6 +38,7 @@ var figures = []figure{
 	{"bench_cpu_s", "bench CPU (s): load source, NATS, subscriber", decimal, func(r *result) (float64, bool) { return r.BenchCPU.Seconds(), true }},
 	{"load_average", "machine load average (1 min) at the end", decimal, func(r *result) (float64, bool) { return r.LoadAvg, r.LoadAvg > 0 }},
 	{"peak_rss_mib", "peak RSS (MiB)", decimal, func(r *result) (float64, bool) { return float64(r.PeakRSS) / (1 << 20), r.PeakRSS > 0 }},
+	{"admission_s", "watches accepted within (s)", decimal, func(r *result) (float64, bool) { return r.Admission.Seconds(), r.Admission > 0 }},
 	{"peak_watches_open", "watches open at once (peak)", count, func(r *result) (float64, bool) { return r.PeakWatches, r.PeakWatches > 0 }},
 	{"goroutines_per_watch", "goroutines per watch", decimal, perWatch(func(r *result) float64 { return r.PeakGoroutines - r.IdleGoroutines })},
 	{"kib_per_watch", "KiB per watch (peak RSS − idle RSS)", decimal, perWatch(func(r *result) float64 { return float64(r.PeakRSS-r.IdleRSS) / 1024 })},

@@ -54,7 +54,7 @@ func sampleResults() []result {
 	return []result{
 		{Target: "tlbridge", Watches: 2, Results: 1, Expected: 4, Delivered: 4, Elapsed: 2 * time.Second,
 			CPU: 400 * time.Microsecond, PeakRSS: 30 << 20, IdleRSS: 20 << 20, IdleGoroutines: 10, PeakGoroutines: 20,
-			StatusRequests: 6, StreamConnections: 2, Upstream: "HTTP/2", Latency: lat(1, 2, 3, 4)},
+			StatusRequests: 6, StreamConnections: 2, Upstream: "HTTP/2", Latency: lat(1, 2, 3, 4), Admission: 1500 * time.Millisecond},
 		{Target: "relay", Watches: 2, Results: 1, Expected: 4, Delivered: 4, Elapsed: time.Second,
 			CPU: 100 * time.Microsecond, PeakRSS: 15 << 20, StreamConnections: 2, Latency: lat(1, 1, 1, 2)},
 		{Target: "broken", Watches: 2, Results: 1, Expected: 4, Missing: 4},
@@ -74,6 +74,8 @@ func TestWriteTable(t *testing.T) {
 		"|        2 |     4 |      – |", // events/s
 		"|      100 |  25.0 |      – |", // CPU µs per event
 		"|     5.00 |  0.00 |   0.00 |", // goroutines per watch
+		"| watches accepted within (s) ",
+		"|     1.50 |     – |      – |", // admission
 		"|    1.00× | 0.50× |      – |", // events/s ratio
 		"|    1.00× | 4.00× |      – |", // CPU per event ratio
 		"events/s: tlbridge ÷ this",
@@ -101,6 +103,9 @@ func TestWriteJSON(t *testing.T) {
 	}
 	if len(got) != 3 || got[0].Target != "tlbridge" || got[0].Figures["latency_p99_ms"] != 4 || got[1].Figures["events_per_s"] != 4 {
 		t.Errorf("writeJSON = %+v; want tlbridge p99 4 ms, relay 4 events/s", got)
+	}
+	if got[0].Figures["admission_s"] != 1.5 {
+		t.Errorf("writeJSON admission_s = %v; want 1.5", got[0].Figures["admission_s"])
 	}
 	if _, ok := got[2].Figures["latency_p50_ms"]; ok {
 		t.Errorf("writeJSON gave a latency for a target without samples: %v", got[2].Figures)

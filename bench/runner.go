@@ -69,6 +69,11 @@ type result struct {
 	// machine that cannot keep up sees Assemblies end before the last
 	// ones are watched.
 	PeakWatches float64 `json:"peak_watches_open"`
+	// Admission is how long the watches took to be accepted, from the
+	// first request sent to the last reply. A bridge that accepts faster
+	// starts its Assemblies closer together, and so gets a burstier load:
+	// compare it before comparing latencies.
+	Admission time.Duration `json:"admission_ns"`
 
 	StatusRequests    int64 `json:"status_requests"`
 	StreamConnections int64 `json:"stream_connections"`
@@ -142,6 +147,7 @@ func (e *env) measure(ctx context.Context, p *process, src *loadSource, coll *co
 	peaks := startSampler(pctx, e.client, metricsURL)
 	start := time.Now()
 	res.Refused = e.sendWatches(pctx, src)
+	res.Admission = time.Since(start)
 	select {
 	case <-coll.complete:
 	case <-pctx.Done():
