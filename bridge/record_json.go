@@ -16,9 +16,7 @@ import (
 func (r *watchRecord) appendJSON(b []byte) ([]byte, error) {
 	b = jsonenc.AppendString(append(b, `{"assembly_id":`...), r.AssemblyID)
 	b = jsonenc.AppendString(append(b, `,"watch":`...), r.Watch)
-	if r.Replay {
-		b = append(b, `,"replay":true`...)
-	}
+	b = jsonenc.TrueMember(b, 0, "replay", r.Replay)
 	b = jsonenc.AppendString(append(b, `,"owner":`...), r.Owner)
 	b, err := jsonenc.AppendTime(append(b, `,"started_at":`...), r.StartedAt)
 	if err != nil {

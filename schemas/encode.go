@@ -103,13 +103,8 @@ func appendBase(b []byte, base *Base) ([]byte, error) {
 	b = jsonenc.AppendString(append(b, `,"state":`...), base.State)
 	b = jsonenc.AppendString(append(b, `,"source":`...), base.Source)
 	b, err := jsonenc.AppendTime(append(b, `,"observed_at":`...), base.ObservedAt)
-	if base.ParentID != "" {
-		b = jsonenc.AppendString(append(b, `,"parent_id":`...), base.ParentID)
-	}
-	if base.Truncated {
-		b = append(b, `,"truncated":true`...)
-	}
-	return b, err
+	b = jsonenc.StringMember(b, 0, "parent_id", base.ParentID)
+	return jsonenc.TrueMember(b, 0, "truncated", base.Truncated), err
 }
 
 // appendJSON appends the file as MarshalJSON encodes it: the typed

@@ -129,17 +129,13 @@ func appendEvent(b []byte, ev *Event) ([]byte, error) {
 	b = jsonenc.AppendString(append(b, `,"id":`...), ev.ID)
 	b = jsonenc.AppendString(append(b, `,"source":`...), ev.Source)
 	b = jsonenc.AppendString(append(b, `,"type":`...), ev.Type.CloudEventsType())
-	if ev.Subject != "" {
-		b = jsonenc.AppendString(append(b, `,"subject":`...), ev.Subject)
-	}
+	b = jsonenc.StringMember(b, 0, "subject", ev.Subject)
 	if !ev.Time.IsZero() {
 		b = append(b, `,"time":"`...)
 		b = append(ev.Time.UTC().AppendFormat(b, time.RFC3339Nano), '"')
 	}
 	b = jsonenc.AppendString(append(b, `,"datacontenttype":`...), contentType)
-	if schema != "" {
-		b = jsonenc.AppendString(append(b, `,"dataschema":`...), schema)
-	}
+	b = jsonenc.StringMember(b, 0, "dataschema", schema)
 	if ev.Data != nil {
 		var err error
 		if b, err = appendData(append(b, `,"data":`...), ev.Data); err != nil {

@@ -15,7 +15,8 @@ func AppendKey(b []byte, start int, key string) []byte {
 }
 
 // The members below are left out when their value is empty, as omitempty
-// does; start is as for AppendKey.
+// does; start is as for AppendKey, and 0 for a member that always follows
+// another.
 
 // StringMember appends key and v, unless v is "".
 func StringMember(b []byte, start int, key, v string) []byte {
