@@ -89,6 +89,7 @@ type heldEvent struct {
 	ev       schemas.Event
 	msg      publish.Message
 	observed time.Time
+	buf      *[]byte // recycles msg.Data once delivered
 }
 
 // maxBatch bounds the stream events applyQueued takes at once. Batches of
@@ -132,13 +133,15 @@ func (r *watchRun) publish(evs []schemas.Event, observed time.Time) {
 		if r.w.req.Replay {
 			ev.ID = replayID(ev.ID, r.w.id, r.w.watchID)
 		}
-		data, err := schemas.Encode(ev)
+		buf, b := encodeBuffer()
+		data, err := schemas.AppendEncode(b, ev)
 		if err != nil {
+			recycle(buf, data)
 			r.w.log.Error("event encoding failed", zap.String("event_id", ev.ID), zap.Error(err))
 			continue
 		}
 		m := publish.Message{Subject: ev.Subject, ID: ev.ID, Data: data, Key: r.w.id}
-		r.held = append(r.held, heldEvent{ev: ev, msg: m, observed: observed})
+		r.held = append(r.held, heldEvent{ev: ev, msg: m, observed: observed, buf: buf})
 	}
 	if !r.holding {
 		r.flush()
@@ -216,12 +219,16 @@ func (r *watchRun) outcomeOf(err error, m publish.Message) bool {
 	return false
 }
 
+// delivered accounts for an acknowledged event and recycles its buffer:
+// the publisher is done with it. An event that was not delivered keeps its
+// buffer, which the publisher may still hold.
 func (r *watchRun) delivered(h heldEvent) {
 	r.env.metrics.published(string(h.ev.Type), r.now().Sub(h.observed))
 	r.w.countEvent()
 	if cb := r.env.onEvent; cb != nil {
 		cb(h.ev, h.msg.Data)
 	}
+	recycle(h.buf, h.msg.Data)
 }
 
 // replayID gives an event of a replay its own ID, "<id>/replay/<watch>/…":

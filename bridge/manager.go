@@ -74,7 +74,9 @@ type ManagerConfig struct {
 	Metrics *Metrics
 	// Logger may be nil.
 	Logger *zap.Logger
-	// OnEvent, if set, is called after each event is acknowledged.
+	// OnEvent, if set, is called after each event is acknowledged, with
+	// the event and its encoding. data is only valid during the call: the
+	// bridge reuses its buffer afterwards, so copy what you keep.
 	OnEvent func(ev schemas.Event, data []byte)
 	// OnWatchEnd, if set, is called when a watch ends, with its outcome.
 	OnWatchEnd func(id string, outcome Outcome)

@@ -91,6 +91,23 @@ func checkSameEncoding(t *testing.T, ev Event) {
 	if err == nil && !bytes.Equal(got, want) {
 		t.Fatalf("Encode(%+v) =\n%s\nencoding/json gives\n%s", ev, got, want)
 	}
+	checkAppendEncode(t, ev, want, wantErr)
+}
+
+// checkAppendEncode checks that AppendEncode appends what Encode returns
+// after what the buffer held, and on error leaves the buffer as it was.
+func checkAppendEncode(t *testing.T, ev Event, want []byte, wantErr error) {
+	t.Helper()
+	const prefix = "held:"
+	got, err := AppendEncode(append(make([]byte, 0, 8), prefix...), ev)
+	switch {
+	case (err != nil) != (wantErr != nil):
+		t.Fatalf("AppendEncode(%+v) error = %v; encoding/json's = %v", ev, err, wantErr)
+	case err != nil && string(got) != prefix:
+		t.Fatalf("AppendEncode(%+v) failed with %q in the buffer; want it left at %q", ev, got, prefix)
+	case err == nil && string(got) != prefix+string(want):
+		t.Fatalf("AppendEncode(%+v) =\n%s\nwant\n%s%s", ev, got, prefix, want)
+	}
 }
 
 func TestEncodeMatchesEncodingJSON(t *testing.T) {

@@ -86,11 +86,8 @@ type wireEvent struct {
 // Type wraps [ErrInvalidEvent]. The same event always encodes to the same
 // bytes.
 func Encode(ev Event) ([]byte, error) {
-	if ev.ID == "" || ev.Source == "" || ev.Type == "" {
-		return nil, fmt.Errorf("%w: id, source and type are required", ErrInvalidEvent)
-	}
 	bp := encodeBufs.Get().(*[]byte)
-	b, err := appendEvent((*bp)[:0], &ev)
+	b, err := AppendEncode((*bp)[:0], ev)
 	var out []byte
 	if err == nil {
 		out = bytes.Clone(b)
@@ -100,6 +97,20 @@ func Encode(ev Event) ([]byte, error) {
 	}
 	encodeBufs.Put(bp)
 	return out, err
+}
+
+// AppendEncode appends the encoding of ev, as [Encode] makes it, to b and
+// returns the extended buffer; on error b is returned unchanged. Callers
+// that recycle their buffers encode without an allocation of their own.
+func AppendEncode(b []byte, ev Event) ([]byte, error) {
+	if ev.ID == "" || ev.Source == "" || ev.Type == "" {
+		return b, fmt.Errorf("%w: id, source and type are required", ErrInvalidEvent)
+	}
+	out, err := appendEvent(b, &ev)
+	if err != nil {
+		return b, err
+	}
+	return out, nil
 }
 
 // encodeBufs holds Encode's scratch buffers: an event is built in one and

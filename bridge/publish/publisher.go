@@ -83,6 +83,11 @@ func (m Message) natsMsg() *nats.Msg {
 // may or may not have been stored, and publishing them again with the same
 // IDs is safe where the backend de-duplicates.
 //
+// Once Publish returns nil it keeps no reference to msgs or their Data,
+// so the caller may reuse the buffers. After an error it may still hold
+// some (those in flight when ctx ended settle in the background), and the
+// caller must leave them alone.
+//
 // Close stops accepting messages, waits for those in flight (bounded by
 // ctx) and stops the publisher's goroutines. It does not close the NATS
 // connection, which the caller owns. Implementations are safe for

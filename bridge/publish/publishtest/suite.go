@@ -5,6 +5,7 @@
 package publishtest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -57,6 +58,7 @@ func TestPublisher(t *testing.T, newPublisher func(t *testing.T) (publish.Publis
 		run    func(t *testing.T, s *suite)
 	}{
 		{"PublishOne", false, testPublishOne},
+		{"DataReusableAfterPublish", false, testDataReusable},
 		{"OrderPerKeyManyKeysConcurrently", false, testOrderManyKeys},
 		{"OrderWithinOneBatchOfManyKeys", false, testOrderOneBatch},
 		{"RepeatedIDStoredOnce", false, testRepeatedID},
@@ -138,6 +140,34 @@ func testPublishOne(t *testing.T, s *suite) {
 	}
 	if got[0].Subject != m.Subject || got[0].ID != m.ID || string(got[0].Data) != string(m.Data) {
 		t.Errorf("stored %+v; want subject %q id %q data %s", got[0], m.Subject, m.ID, m.Data)
+	}
+}
+
+// testDataReusable overwrites the messages' data once Publish returned
+// nil, as a caller that recycles its buffers does: what was stored must
+// be what was published.
+func testDataReusable(t *testing.T, s *suite) {
+	const n = 8
+	msgs := make([]publish.Message, n)
+	want := make(map[string]string, n)
+	for i := range msgs {
+		msgs[i] = s.msg(i%2, i)
+		want[msgs[i].ID] = string(msgs[i].Data)
+	}
+	if err := s.p.Publish(ctxFor(t, 30*time.Second), msgs...); err != nil {
+		t.Fatalf("Publish = %v; want nil", err)
+	}
+	for _, m := range msgs {
+		copy(m.Data, bytes.Repeat([]byte("x"), len(m.Data)))
+	}
+	got := s.read(t, n)
+	if len(got) != n {
+		t.Fatalf("stored %d messages; want %d", len(got), n)
+	}
+	for _, m := range got {
+		if string(m.Data) != want[m.ID] {
+			t.Errorf("message %s stored as %s; want %s", m.ID, m.Data, want[m.ID])
+		}
 	}
 }
 
