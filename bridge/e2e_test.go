@@ -82,12 +82,14 @@ func newEndToEnd(t *testing.T, disableStream bool, faults transloadittest.Faults
 	if err != nil {
 		t.Fatal(err)
 	}
-	sub, err := bridge.ServeNATSIntake(t.Context(), nc, testPrefix, m, zaptest.NewLogger(t))
+	in, err := bridge.ServeNATSIntake(t.Context(), nc, testPrefix, m, zaptest.NewLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = sub.Unsubscribe()
+		if err := in.Close(); err != nil {
+			t.Errorf("intake Close: %v", err)
+		}
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 		if err := m.Shutdown(sctx); err != nil {

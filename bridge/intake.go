@@ -18,22 +18,17 @@ const IntakeQueue = schemas.WatchQueue
 const maxWatchRequest = 64 << 10
 
 // ServeNATSIntake answers watch requests on [schemas.WatchSubject] in
-// queue group [IntakeQueue]. Requests are handled under ctx: once it ends
-// they are refused. The caller owns the subscription and must Unsubscribe
-// or Drain it before Manager.Shutdown.
-func ServeNATSIntake(ctx context.Context, nc *nats.Conn, prefix string, m *Manager, logger *zap.Logger) (*nats.Subscription, error) {
+// queue group [IntakeQueue], up to [MaxConcurrentRequests] at once.
+// Requests are handled under ctx: once it ends they are refused. The
+// caller owns the Intake and must Drain or Close it before
+// Manager.Shutdown.
+func ServeNATSIntake(ctx context.Context, nc *nats.Conn, prefix string, m *Manager, logger *zap.Logger) (*Intake, error) {
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	return nc.QueueSubscribe(schemas.WatchSubject(prefix), IntakeQueue, func(msg *nats.Msg) {
-		reply := handleWatchRequest(ctx, m, msg.Data)
-		b, _ := encodeReply(reply)
-		if msg.Reply == "" {
-			return
-		}
-		if err := msg.Respond(b); err != nil {
-			logger.Warn("watch reply failed", zap.Error(err))
-		}
+	return serveRequests(nc, schemas.WatchSubject(prefix), IntakeQueue, MaxConcurrentRequests, logger, func(data []byte) []byte {
+		b, _ := encodeReply(handleWatchRequest(ctx, m, data))
+		return b
 	})
 }
 

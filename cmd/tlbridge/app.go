@@ -68,7 +68,7 @@ type app struct {
 	pub      publish.Publisher
 	reg      *prometheus.Registry
 	mgr      *bridge.Manager
-	intake   *nats.Subscription
+	intake   *bridge.Intake
 	httpSrv  *http.Server
 	httpLn   net.Listener
 	httpErr  chan error // receives the HTTP server's result, once
@@ -475,7 +475,7 @@ func (a *app) shutdown() error {
 	}
 	if a.intake != nil {
 		// Drain answers the watch requests already received.
-		fail("intake", a.intake.Drain())
+		fail("intake", a.intake.Drain(ctx))
 	}
 	if a.httpSrv != nil {
 		fail("http", a.httpSrv.Shutdown(ctx))

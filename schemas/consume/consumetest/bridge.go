@@ -151,11 +151,11 @@ func (b *Bridge) startBridge() error {
 	b.closers = append(b.closers, func() error { return closeWithin(m.Shutdown) })
 	// The intake's requests live as long as the bridge: its closers stop
 	// the subscription before the Manager.
-	sub, err := bridge.ServeNATSIntake(context.Background(), b.Conn, schemas.DefaultPrefix, m, zap.NewNop())
+	in, err := bridge.ServeNATSIntake(context.Background(), b.Conn, schemas.DefaultPrefix, m, zap.NewNop())
 	if err != nil {
 		return fmt.Errorf("consumetest: intake: %w", err)
 	}
-	b.closers = append(b.closers, sub.Unsubscribe)
+	b.closers = append(b.closers, in.Close)
 	return nil
 }
 
