@@ -60,10 +60,12 @@ type ManagerConfig struct {
 	// MaxEventSize bounds one update stream event; 0 is the stream
 	// client's default. A larger event switches the watch to polling.
 	MaxEventSize int
-	// ReadAhead bounds the bytes of update-stream events one watch reads
-	// before applying them; default 256 KiB. ReadAheadTotal bounds them
-	// across all watches; default 64 MiB. Past either, the stream is not
-	// read, and TCP pushes back on the upstream.
+	// ReadAhead bounds the memory of update-stream events one watch reads
+	// before applying them; default 256 KiB. ReadAheadTotal bounds it
+	// across all watches; default 64 MiB. A decoded event counts three
+	// times its payload, about what it holds. Past either bound the
+	// stream is not read, and TCP (or HTTP/2 flow control) pushes back on
+	// the upstream.
 	ReadAhead, ReadAheadTotal int64
 	// HTTPClient is used for update streams; nil means a default client.
 	HTTPClient *http.Client

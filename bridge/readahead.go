@@ -12,9 +12,19 @@ const (
 	defaultReadAheadTotal = 64 << 20
 )
 
-// updateOverhead is what a queued update holds besides its raw payload:
-// the decoded structs, roughly.
-const updateOverhead = 512
+// A queued update holds its payload about three times over: the frame's
+// copy (Raw), the decoded strings and members, which are pieces of it,
+// and the structs, maps and interface boxing around them, which grow with
+// the number of members. Counting Raw and 512 bytes left the bound at about
+// half the memory it stood for. TestReadAheadCountsWhatAnUpdateHolds
+// measures it on the recorded stream.
+const (
+	updateFactor   = 3
+	updateOverhead = 256
+)
+
+// updateSize is what an update with a payload of n bytes holds.
+func updateSize(n int) int64 { return updateFactor*int64(n) + updateOverhead }
 
 // readAhead bounds the bytes of stream updates read but not yet applied,
 // for one watch and across all of them. Past either bound the stream's
@@ -58,7 +68,7 @@ func (ra *readAhead) done(e streamEvent) {
 
 func sizeOf(e streamEvent) int64 {
 	if u, ok := e.(streamUpdate); ok {
-		return int64(len(u.u.Raw)) + updateOverhead
+		return updateSize(len(u.u.Raw))
 	}
 	return 0
 }
