@@ -6,8 +6,10 @@ import "sync"
 // encoding is the largest allocation on its way through the bridge (about
 // 3 KB for a result), and it is needed exactly until JetStream
 // acknowledges it, when nothing else refers to it any more: a publisher
-// keeps no message once Publish returns nil.
-var encodeBuffers = sync.Pool{New: func() any { return new([]byte) }}
+// keeps no message once Publish returns nil. A new buffer starts at the
+// size of a typical event, so that its first encoding does not grow it
+// from nothing in steps.
+var encodeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
 
 // maxRecycled keeps a rare huge event's buffer out of the pool, so that it
 // does not stay allocated.

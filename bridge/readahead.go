@@ -26,7 +26,7 @@ const (
 // updateSize is what an update with a payload of n bytes holds.
 func updateSize(n int) int64 { return updateFactor*int64(n) + updateOverhead }
 
-// readAhead bounds the bytes of stream updates read but not yet applied,
+// readAhead bounds the memory of stream updates read but not yet applied,
 // for one watch and across all of them. Past either bound the stream's
 // reader waits, so the bridge stops reading the socket and TCP pushes
 // back on the upstream instead of the bridge's memory growing.
