@@ -24,8 +24,8 @@
 //   - The terminal event (completed, failed, canceled, aborted,
 //     watch.expired, watch.failed) is emitted once, and last.
 //   - Backpressure: while NATS is unreachable or slow a worker waits in
-//     Publish; its update stream reads at most [ManagerConfig.ReadAhead]
-//     bytes ahead, and all streams together at most
+//     Publish; its update stream reads ahead events holding at most
+//     [ManagerConfig.ReadAhead] bytes, and all streams together at most
 //     [ManagerConfig.ReadAheadTotal], and then stop reading, so TCP pushes
 //     back on the upstream; the status fetched after an outage carries
 //     whatever happened meanwhile. Nothing is dropped and memory stays
