@@ -133,10 +133,10 @@ func (r *watchRun) publish(evs []schemas.Event, observed time.Time) {
 		if r.w.req.Replay {
 			ev.ID = replayID(ev.ID, r.w.id, r.w.watchID)
 		}
-		buf, b := encodeBuffer()
+		buf, b := encodeBuf()
 		data, err := schemas.AppendEncode(b, ev)
 		if err != nil {
-			recycle(buf, data)
+			putEncodeBuf(buf, data)
 			r.w.log.Error("event encoding failed", zap.String("event_id", ev.ID), zap.Error(err))
 			continue
 		}
@@ -228,7 +228,7 @@ func (r *watchRun) delivered(h heldEvent) {
 	if cb := r.env.onEvent; cb != nil {
 		cb(h.ev, h.msg.Data)
 	}
-	recycle(h.buf, h.msg.Data)
+	putEncodeBuf(h.buf, h.msg.Data)
 }
 
 // replayID gives an event of a replay its own ID, "<id>/replay/<watch>/…":

@@ -3,7 +3,6 @@ package bridge
 import (
 	"encoding/json"
 	"strconv"
-	"sync"
 
 	"github.com/tlbridge/tlbridge/internal/jsonenc"
 )
@@ -37,13 +36,6 @@ type appender interface {
 	appendJSON(b []byte) ([]byte, error)
 }
 
-// maxPooledRecord bounds the encoding buffers kept for reuse: a record of
-// an Assembly with tens of thousands of results is written seldom enough
-// to allocate its own.
-const maxPooledRecord = 64 << 10
-
-var recordBufs = sync.Pool{New: func() any { return new([]byte) }}
-
 // encodeRecord appends v's encoding to buf through v's own encoder, or
 // returns encoding/json's for a record without one (written once per
 // Assembly, it is not worth one).
@@ -52,15 +44,4 @@ func encodeRecord(buf []byte, v any) ([]byte, error) {
 		return a.appendJSON(buf)
 	}
 	return json.Marshal(v)
-}
-
-// recordBuf returns an empty buffer for encodeRecord; putRecordBuf gives
-// it back, as b, once the encoding is no longer used.
-func recordBuf() *[]byte { return recordBufs.Get().(*[]byte) }
-
-func putRecordBuf(bp *[]byte, b []byte) {
-	if cap(b) <= maxPooledRecord {
-		*bp = b[:0]
-		recordBufs.Put(bp)
-	}
 }

@@ -39,12 +39,12 @@ func BenchmarkWatchRecordEncode(b *testing.B) {
 	b.Run("appendJSON", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			bp := recordBuf()
-			enc, err := encodeRecord(*bp, &rec)
+			bp, buf := encodeBuf()
+			enc, err := encodeRecord(buf, &rec)
 			if err != nil {
 				b.Fatal(err)
 			}
-			putRecordBuf(bp, enc)
+			putEncodeBuf(bp, enc)
 		}
 	})
 }

@@ -88,9 +88,9 @@ func changed(err error) error {
 // The KV write copies the encoding into the connection's buffer before
 // it returns, so the encoding's buffer is reused after it.
 func putJSON(ctx context.Context, kv jetstream.KeyValue, key string, v any, expect *uint64) error {
-	bp := recordBuf()
-	b, err := encodeRecord(*bp, v)
-	defer putRecordBuf(bp, b)
+	bp, buf := encodeBuf()
+	b, err := encodeRecord(buf, v)
+	defer putEncodeBuf(bp, b)
 	if err != nil {
 		return err
 	}
