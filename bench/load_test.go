@@ -187,6 +187,9 @@ func statusWith(t *testing.T, ctx context.Context, client *http.Client, l *loadS
 	if err != nil {
 		t.Fatal(err)
 	}
+	if resp.ContentLength != int64(len(body)) {
+		t.Errorf("status announced %d bytes and sent %d", resp.ContentLength, len(body))
+	}
 	var st testStatus
 	if err := json.Unmarshal(body, &st); err != nil {
 		t.Fatalf("status body: %v", err)
