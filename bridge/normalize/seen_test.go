@@ -37,6 +37,49 @@ func TestSeenSetAcrossItsIndex(t *testing.T) {
 	}
 }
 
+// TestSeenSetTagIsNotTheKey: keys whose tags match are still compared,
+// so a key sharing another's tag is not taken for it.
+func TestSeenSetTagIsNotTheKey(t *testing.T) {
+	var s seenSet
+	s.add("a")
+	s.tags[0] = tagOf("b")
+	if s.has("b") {
+		t.Error(`has("b") with only "a" added, under b's tag = true`)
+	}
+	if !s.add("b") || !s.has("b") {
+		t.Error(`"b" not added beside an "a" with its tag`)
+	}
+}
+
+// BenchmarkSeenSetHas looks up the keys of a 60-result Step in order, as
+// a status fetched with Known does, and a key not yet added, as each new
+// result is.
+func BenchmarkSeenSetHas(b *testing.B) {
+	var s seenSet
+	keys := make([]string, 60)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("%032x", i*7919)
+		s.add(keys[i])
+	}
+	b.Run("each", func(b *testing.B) {
+		for b.Loop() {
+			for _, k := range keys {
+				if !s.has(k) {
+					b.Fatal("missing")
+				}
+			}
+		}
+	})
+	b.Run("new", func(b *testing.B) {
+		k := fmt.Sprintf("%032x", 1)
+		for b.Loop() {
+			if s.has(k) {
+				b.Fatal("found")
+			}
+		}
+	})
+}
+
 // BenchmarkSeenSetMemory reports the heap a Step's seen set holds for its
 // life besides the key strings (which the events share), at sizes below
 // and above smallSet. It reports, it does not time; run it with
