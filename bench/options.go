@@ -33,10 +33,12 @@ type options struct {
 	Bin           string
 	BaselineBin   string
 	BaselineFirst bool // measure BaselineBin before Bin
+	RefsFirst     bool // measure the references before the bridges
 	Refs          []string
 	BridgeEnv     []string // extra KEY=VALUE settings of the bridge processes
 	Concurrency   int
 	TLS           bool
+	Warmup        bool // run the first target once, unmeasured, before the measured phases
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -54,6 +56,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.Bin, "bin", "", "tlbridge binary to measure; empty builds ./cmd/tlbridge")
 	fs.StringVar(&o.BaselineBin, "baseline-bin", "", "a second tlbridge binary (e.g. an older commit) measured in the same run")
 	fs.BoolVar(&o.BaselineFirst, "baseline-first", false, "measure --baseline-bin before --bin; on a busy machine the binary measured second tends to run cheaper, so compare both orders")
+	fs.BoolVar(&o.RefsFirst, "refs-first", false, "measure the references before the bridges; like --baseline-first, for comparing a bridge with the relay in both orders")
 	fs.Func("bridge-env", "`KEY=VALUE` added to the environment of the measured bridges (not of the references), e.g. GOMEMLIMIT=450MiB; repeatable", func(kv string) error {
 		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
 			return fmt.Errorf("want KEY=VALUE, got %q", kv)
@@ -63,6 +66,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	})
 	refs := fs.String("refs", kindRelay+","+kindPoll1s, "references measured after the bridge, comma-separated: relay, poll-1s; empty for none")
 	fs.IntVar(&o.Concurrency, "watch-concurrency", 32, "watch requests in flight while the watches are sent")
+	fs.BoolVar(&o.Warmup, "warmup", true, "before the measured phases, run the first target once as they will run, unmeasured: without it the column measured first runs slower on a loaded machine, the same binary in both columns included")
 	fs.BoolVar(&o.TLS, "tls", true, "serve the Transloadit API over HTTPS (HTTP/2 or HTTP/1.1 by ALPN), as production does; false serves plain HTTP/1.1")
 	if err := fs.Parse(args); err != nil {
 		return o, fmt.Errorf("%w: %v", errUsage, err)
@@ -109,16 +113,32 @@ func (o options) scheme() string {
 }
 
 // measured returns the indexes of targets in the order they are measured:
-// as listed, but for --baseline-first.
+// as listed, but for --baseline-first and --refs-first.
 func (o options) measured(targets []target) []int {
-	order := make([]int, len(targets))
-	for i := range order {
-		order[i] = i
+	var bridges, refs []int
+	for i, t := range targets {
+		if t.Kind == kindBridge {
+			bridges = append(bridges, i)
+		} else {
+			refs = append(refs, i)
+		}
 	}
-	if o.BaselineFirst && o.BaselineBin != "" { // it is the second column
-		order[0], order[1] = 1, 0
+	if o.BaselineFirst && len(bridges) == 2 { // the baseline is the second column
+		bridges[0], bridges[1] = bridges[1], bridges[0]
 	}
-	return order
+	if o.RefsFirst {
+		return append(refs, bridges...)
+	}
+	return append(bridges, refs...)
+}
+
+// warmup returns the target of the warm-up phase, the one measured
+// first; ok is false when there is none.
+func (o options) warmup(targets []target) (t target, ok bool) {
+	if !o.Warmup || len(targets) == 0 {
+		return target{}, false
+	}
+	return targets[o.measured(targets)[0]], true
 }
 
 // targets lists the columns of the run.

@@ -32,8 +32,9 @@ func TestParseOptions(t *testing.T) {
 	}
 }
 
-// TestMeasuredOrder: --baseline-first measures the baseline binary first;
-// the columns stay as listed.
+// TestMeasuredOrder: --baseline-first measures the baseline binary first,
+// --refs-first the references before the bridges; the columns stay as
+// listed.
 func TestMeasuredOrder(t *testing.T) {
 	tests := []struct {
 		in   []string
@@ -42,6 +43,9 @@ func TestMeasuredOrder(t *testing.T) {
 		{[]string{"--baseline-bin", "/b"}, []int{0, 1, 2, 3}},
 		{[]string{"--baseline-bin", "/b", "--baseline-first"}, []int{1, 0, 2, 3}},
 		{[]string{"--baseline-first"}, []int{0, 1, 2}}, // no baseline: nothing to swap
+		{[]string{"--refs-first"}, []int{1, 2, 0}},
+		{[]string{"--baseline-bin", "/b", "--baseline-first", "--refs-first"}, []int{2, 3, 1, 0}},
+		{[]string{"--refs-first", "--refs", ""}, []int{0}},
 	}
 	for _, tt := range tests {
 		o, err := parseOptions(tt.in, io.Discard)
@@ -50,6 +54,30 @@ func TestMeasuredOrder(t *testing.T) {
 		}
 		if got := o.measured(o.targets()); !slices.Equal(got, tt.want) {
 			t.Errorf("parseOptions(%q): measured order %v; want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestWarmup: the warm-up phase runs the target measured first, and none
+// with --warmup=false.
+func TestWarmup(t *testing.T) {
+	tests := []struct {
+		in   []string
+		want string
+	}{
+		{nil, "tlbridge"},
+		{[]string{"--baseline-bin", "/b"}, "tlbridge"},
+		{[]string{"--baseline-bin", "/b", "--baseline-first"}, "baseline-bin"},
+		{[]string{"--refs-first", "--refs", "relay"}, "relay"},
+		{[]string{"--warmup=false"}, ""},
+	}
+	for _, tt := range tests {
+		o, err := parseOptions(tt.in, io.Discard)
+		if err != nil {
+			t.Fatalf("parseOptions(%q) error: %v", tt.in, err)
+		}
+		if tg, ok := o.warmup(o.targets()); ok != (tt.want != "") || tg.Name != tt.want {
+			t.Errorf("parseOptions(%q).warmup = %q, %v; want %q", tt.in, tg.Name, ok, tt.want)
 		}
 	}
 }
