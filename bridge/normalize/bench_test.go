@@ -93,7 +93,6 @@ func (n *Normalizer) benchClone() *Normalizer {
 func (s seenSet) benchClone() seenSet {
 	s.order = slices.Clone(s.order)
 	s.tags = slices.Clone(s.tags)
-
 	s.index = maps.Clone(s.index)
 	return s
 }
