@@ -3,6 +3,7 @@ package bridge_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"syscall"
 	"testing"
@@ -25,7 +26,7 @@ import (
 // published to a file-backed JetStream stream, and reports events per
 // second and CPU per event. The simulator and the NATS server run in this
 // process, so the CPU figure includes theirs: compare it between builds,
-// not with a bridge alone.
+// not with a bridge alone; so do the bytes and allocations per event.
 func BenchmarkEventsEndToEnd(b *testing.B) {
 	for _, bc := range []struct{ assemblies, results int }{{50, 200}} {
 		b.Run(fmt.Sprintf("assemblies=%d/results=%d", bc.assemblies, bc.results), func(b *testing.B) {
@@ -70,16 +71,22 @@ func benchEndToEnd(b *testing.B, assemblies, results int) {
 	defer shutdown(b, m)
 	script := transloadittest.Script{Uploads: []transloadittest.Upload{},
 		Steps: []transloadittest.Step{{Name: "imported", Robot: "/http/import", Results: results}}}
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
 	cpu0, start := cpuTime(), time.Now()
 	for b.Loop() {
 		runAssemblies(b, srv, m, script, assemblies)
 	}
 	cpu, wall := cpuTime()-cpu0, time.Since(start)
+	runtime.ReadMemStats(&ms1)
 	mu.Lock()
 	n := events
 	mu.Unlock()
 	b.ReportMetric(float64(n)/wall.Seconds(), "events/s")
 	b.ReportMetric(float64(cpu.Microseconds())/float64(n), "cpu-us/event")
+	// The simulator's and the NATS server's allocations are in it too.
+	b.ReportMetric(float64(ms1.TotalAlloc-ms0.TotalAlloc)/float64(n), "heap-B/event")
+	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(n), "allocs/event")
 	b.ReportMetric(float64(n)/float64(b.N), "events/op")
 }
 

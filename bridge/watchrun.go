@@ -38,9 +38,9 @@ type watchRun struct {
 	// news since; zero when the last fetch worked.
 	failingSince time.Time
 	pubFailed    bool
-	holding      bool        // publish adds to held; applyQueued sends the batch
-	held         []heldEvent // encoded events not yet handed to the publisher
-	ahead        *readAhead  // of the stream, if any
+	holding      bool       // publish adds to held; applyQueued sends the batch
+	held         *heldBatch // encoded events not yet handed to the publisher; nil for none
+	ahead        *readAhead // of the stream, if any
 	// checkpointDue fires when a put-off checkpoint is due; nil when
 	// none is pending.
 	checkpointDue retry.Timer

@@ -155,8 +155,12 @@ func checkMessage(m Message) error {
 }
 
 // groupByKey splits msgs into per-Key runs, keeping the order within each
-// Key and the order of first appearance across Keys.
+// Key and the order of first appearance across Keys. A call with one Key,
+// as a watch's batch always is, comes back as it is, without copies.
 func groupByKey(msgs []Message) [][]Message {
+	if len(msgs) > 0 && oneKey(msgs) {
+		return [][]Message{msgs}
+	}
 	index := make(map[string]int)
 	var groups [][]Message
 	for _, m := range msgs {
@@ -169,6 +173,15 @@ func groupByKey(msgs []Message) [][]Message {
 		groups[i] = append(groups[i], m)
 	}
 	return groups
+}
+
+func oneKey(msgs []Message) bool {
+	for _, m := range msgs {
+		if m.Key != msgs[0].Key {
+			return false
+		}
+	}
+	return true
 }
 
 // waitRetry sleeps for d unless ctx ends (its error is returned) or stop is
