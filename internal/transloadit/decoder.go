@@ -36,7 +36,20 @@ type decoder struct {
 	// known, when set, names the results the caller holds already: those
 	// are scanned, not decoded (see DecodeStatusKnown).
 	known func(step, id string) bool
+	// fileNames are the member names of the last file object, in order,
+	// with what looking each up gave (see lookup).
+	fileNames []memoName
 }
+
+// memoName is one member name of a file object and what it names.
+type memoName struct {
+	name    string
+	field   *field // nil when the name is not a field
+	extraOK bool   // not a field, and fit to keep as an extra member
+}
+
+// maxMemoNames bounds the names remembered: a file has about 35.
+const maxMemoNames = 64
 
 // newDecoder returns a decoder of data from the pool; release hands it
 // back. Each one would otherwise grow its kept scratch from nothing, a few
@@ -229,6 +242,7 @@ func (d *decoder) decodeStruct(v reflect.Value, tk *typeKeys) (extra, zeros map[
 	var seen uint64 // bit i: field i had its member
 	mark := len(d.kept)
 	defer func() { d.kept = d.kept[:mark] }()
+	i := 0 // the member's position
 	ok = d.Object(func(key []byte, escaped bool) bool {
 		name := key[1 : len(key)-1]
 		if escaped {
@@ -238,7 +252,9 @@ func (d *decoder) decodeStruct(v reflect.Value, tk *typeKeys) (extra, zeros map[
 			}
 			name = []byte(s)
 		}
-		if f := tk.fields[string(name)]; f != nil {
+		f, extraOK := d.lookup(tk, i, name)
+		i++
+		if f != nil {
 			bit := uint64(1) << f.index
 			if seen&bit != 0 {
 				return false // a repeated member: encoding/json merges the values in ways best left to it
@@ -246,7 +262,7 @@ func (d *decoder) decodeStruct(v reflect.Value, tk *typeKeys) (extra, zeros map[
 			seen |= bit
 			return d.field(v.Field(f.index), f)
 		}
-		if !isASCII(name) || tk.foldsToKnown(name) {
+		if !extraOK {
 			return false
 		}
 		spaced := d.Spaced()
@@ -259,6 +275,36 @@ func (d *decoder) decodeStruct(v reflect.Value, tk *typeKeys) (extra, zeros map[
 	}
 	extra, zeros = store(v, d.kept[mark:], d.alias)
 	return extra, zeros, true
+}
+
+// lookup returns the field of tk that the member name at position i
+// names, or nil and whether the member may be kept as an extra one: ASCII,
+// and no field's name when case is ignored (such a document is left to
+// decodeWithExtra, which has the rules for it). The results of a status
+// nearly always name the same members in the same order, so for a file
+// the name is first compared with the one at the same position in the
+// last file: two map lookups a member were a fifth of decoding a status.
+func (d *decoder) lookup(tk *typeKeys, i int, name []byte) (f *field, extraOK bool) {
+	memo := tk == fileKeys
+	if memo && i < len(d.fileNames) && d.fileNames[i].name == string(name) {
+		m := d.fileNames[i]
+		return m.field, m.extraOK
+	}
+	f = tk.fields[string(name)]
+	extraOK = f == nil && isASCII(name) && !tk.foldsToKnown(name)
+	if memo && i <= len(d.fileNames) && i < maxMemoNames {
+		m := memoName{field: f, extraOK: extraOK}
+		switch {
+		case f != nil:
+			m.name = f.name
+		case extraOK:
+			m.name = d.intern(name) // kept as an extra member's name anyway
+		default:
+			return f, extraOK // the object is left to the slow path
+		}
+		d.fileNames = append(d.fileNames[:i], m)
+	}
+	return f, extraOK
 }
 
 // field decodes the value of a known member into its field fv.

@@ -64,6 +64,9 @@ func FuzzOnePassMatchesSlowPath(f *testing.F) {
 		`{"uploads":[{"id":"a","is_tus_file":false,"tus_upload_url":null,"meta":{"w":1}}],"x":[1, 2]}`,
 		`{"results":{"s":[{"id":"r","size":12,"queue_time":0.1}]},"bytes_expected":null}`,
 		`{"ok":"ASSEMBLY_EXECUTING","warnings":[{"level":"notice","msg":"m"}],"info":{"retryIn":1.5}}`,
+		// Files whose member names differ from the last file's at the same
+		// position: each is looked up, not taken from the one before.
+		`{"results":{"s":[{"id":"a","size":1,"x":2},{"size":1,"id":"b","x":2},{"id":"c","Size":1},{"id":"d","sizE":1,"x":[]}]}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -96,6 +99,8 @@ func FuzzDecodeStatusKnown(f *testing.F) {
 		`{"results":{"s":[{"id":"k","size":"3"}]}}`,
 		`{"results":{"s":[{"id":"k","ID":"j"},{"id":"k\u0000"},{"id":"k","id":"k"}]}}`,
 		`{"results":{"s":[{"id":"k","meta":null,"is_tus_file":false,"x":{}}]},"results":null}`,
+		`{"results":{"s":[{"id":"k1","size":1,"x":1},{"id":"k2","x":1,"size":"1"}]}}`,
+		`{"results":{"s":[{"id":"k1","size":1,"x":1},{"id":"k2","Size":1,"x":1},{"id":"k3","size":1,"x":1}]}}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -48,14 +48,16 @@ func (d *decoder) knownID(step string) (string, bool) {
 		id   string
 		seen uint64 // bit i: field i had its member
 	)
+	i := 0 // the member's position
 	ok := d.Object(func(key []byte, escaped bool) bool {
 		name := key[1 : len(key)-1]
 		if escaped {
 			return false
 		}
-		f := fileKeys.fields[string(name)]
+		f, extraOK := d.lookup(fileKeys, i, name)
+		i++
 		if f == nil {
-			if !isASCII(name) || fileKeys.foldsToKnown(name) {
+			if !extraOK {
 				return false
 			}
 			_, ok := d.Value()
