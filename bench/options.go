@@ -64,7 +64,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		o.BridgeEnv = append(o.BridgeEnv, kv)
 		return nil
 	})
-	refs := fs.String("refs", kindRelay+","+kindPoll1s, "references measured after the bridge, comma-separated: relay, poll-1s; empty for none")
+	refs := fs.String("refs", kindRelay+","+kindPoll1s, "references measured in the same run (after the bridges, unless --refs-first), comma-separated: relay, poll-1s; empty for none")
 	fs.IntVar(&o.Concurrency, "watch-concurrency", 32, "watch requests in flight while the watches are sent")
 	fs.BoolVar(&o.Warmup, "warmup", true, "before the measured phases, run the first target once as they will run, unmeasured: without it the column measured first runs slower on a loaded machine, the same binary in both columns included")
 	fs.BoolVar(&o.TLS, "tls", true, "serve the Transloadit API over HTTPS (HTTP/2 or HTTP/1.1 by ALPN), as production does; false serves plain HTTP/1.1")
