@@ -143,7 +143,14 @@ func (l *loadSource) serveStatus(w http.ResponseWriter, r *http.Request) {
 // is done with the bytes once it returns.
 var statusBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
+// maxPooledStatus keeps the buffer of a status with thousands of results
+// out of the pool.
+const maxPooledStatus = 4 << 20
+
 func putStatusBuf(b *bytes.Buffer) {
+	if b.Cap() > maxPooledStatus {
+		return
+	}
 	b.Reset()
 	statusBufs.Put(b)
 }
