@@ -18,6 +18,10 @@ type procSample struct {
 	CPU     time.Duration // user + system time since the process started
 	RSS     int64         // resident set, bytes (VmRSS)
 	PeakRSS int64         // high-water mark of the resident set, bytes (VmHWM)
+	// Reads and Writes count the read and write system calls since the
+	// process started (syscr, syscw); -1 where /proc/<pid>/io is not
+	// readable (a kernel without task I/O accounting).
+	Reads, Writes int64
 }
 
 func readProc(pid int) (procSample, error) {
@@ -36,8 +40,38 @@ func readProc(pid int) (procSample, error) {
 	if s.RSS, err = parseStatusBytes(string(status), "VmRSS"); err != nil {
 		return s, err
 	}
-	s.PeakRSS, err = parseStatusBytes(string(status), "VmHWM")
-	return s, err
+	if s.PeakRSS, err = parseStatusBytes(string(status), "VmHWM"); err != nil {
+		return s, err
+	}
+	s.Reads, s.Writes = -1, -1
+	if io, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid)); err == nil {
+		s.Reads, s.Writes, err = parseIOCalls(string(io))
+		return s, err
+	}
+	return s, nil
+}
+
+// parseIOCalls returns the syscr and syscw counts of /proc/<pid>/io.
+func parseIOCalls(io string) (reads, writes int64, err error) {
+	reads, writes = -1, -1
+	for line := range strings.Lines(io) {
+		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
+		n, perr := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		switch {
+		case k != "syscr" && k != "syscw":
+			continue
+		case perr != nil || n < 0:
+			return -1, -1, fmt.Errorf("%w: io: %q", errProcFormat, line)
+		case k == "syscr":
+			reads = n
+		default:
+			writes = n
+		}
+	}
+	if reads < 0 || writes < 0 {
+		return -1, -1, fmt.Errorf("%w: io: no syscr or syscw", errProcFormat)
+	}
+	return reads, writes, nil
 }
 
 // parseStatCPU returns utime + stime from the text of /proc/<pid>/stat.

@@ -50,6 +50,18 @@ func TestParseStatusBytes(t *testing.T) {
 	}
 }
 
+func TestParseIOCalls(t *testing.T) {
+	io := "rchar: 8261\nwchar: 1207\nsyscr: 19\nsyscw: 7\nread_bytes: 0\nwrite_bytes: 0\ncancelled_write_bytes: 0\n"
+	if r, w, err := parseIOCalls(io); r != 19 || w != 7 || err != nil {
+		t.Errorf("parseIOCalls = %d, %d, %v; want 19, 7, nil", r, w, err)
+	}
+	for _, bad := range []string{"rchar: 1\n", "syscr: 1\n", "syscr: x\nsyscw: 2\n", "syscr: 1\nsyscw: -2\n"} {
+		if _, _, err := parseIOCalls(bad); !errors.Is(err, errProcFormat) {
+			t.Errorf("parseIOCalls(%q) error = %v; want errProcFormat", bad, err)
+		}
+	}
+}
+
 // TestReadProcSelf reads this test process, which has used some CPU and
 // memory, through the same files as the bridge's.
 func TestReadProcSelf(t *testing.T) {

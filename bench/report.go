@@ -35,6 +35,8 @@ var figures = []figure{
 	{"events_per_s", "events/s", count, eventsPerSecond},
 	{"cpu_s", "CPU (s)", decimal, func(r *result) (float64, bool) { return r.CPU.Seconds(), true }},
 	{"cpu_us_per_event", "CPU per event (µs)", decimal, cpuPerEvent},
+	{"read_syscalls_per_event", "read system calls per event", decimal, syscallsPerEvent(func(r *result) int64 { return r.ReadCalls })},
+	{"write_syscalls_per_event", "write system calls per event", decimal, syscallsPerEvent(func(r *result) int64 { return r.WriteCalls })},
 	{"bench_cpu_s", "bench CPU (s): load source, NATS, subscriber", decimal, func(r *result) (float64, bool) { return r.BenchCPU.Seconds(), true }},
 	{"load_average", "machine load average (1 min) at the end", decimal, func(r *result) (float64, bool) { return r.LoadAvg, r.LoadAvg > 0 }},
 	{"peak_rss_mib", "peak RSS (MiB)", decimal, func(r *result) (float64, bool) { return float64(r.PeakRSS) / (1 << 20), r.PeakRSS > 0 }},
@@ -70,6 +72,13 @@ func cpuPerEvent(r *result) (float64, bool) {
 		return 0, false
 	}
 	return float64(r.CPU.Microseconds()) / float64(r.Delivered), true
+}
+
+func syscallsPerEvent(calls func(r *result) int64) func(r *result) (float64, bool) {
+	return func(r *result) (float64, bool) {
+		n := calls(r)
+		return float64(n) / float64(r.Delivered), n >= 0 && r.Delivered > 0
+	}
 }
 
 func perWatch(f func(r *result) float64) func(r *result) (float64, bool) {

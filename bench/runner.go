@@ -51,6 +51,11 @@ type result struct {
 	// the NATS server and the subscriber. Near one core per core of the
 	// machine, the bench itself is the limit.
 	BenchCPU time.Duration `json:"bench_cpu_ns"`
+	// ReadCalls and WriteCalls count the target's read and write system
+	// calls over the same span (-1: not known). Each write to NATS or to
+	// the upstream is also a wake-up of the reader at the other end.
+	ReadCalls  int64 `json:"read_syscalls"`
+	WriteCalls int64 `json:"write_syscalls"`
 	// LoadAvg is the machine's one-minute load average at the end: other
 	// work on the machine shows here.
 	LoadAvg float64 `json:"load_average"`
@@ -169,6 +174,11 @@ func (e *env) measure(ctx context.Context, p *process, src *loadSource, coll *co
 	}
 	res.CPU = end.CPU - idle.CPU
 	res.PeakRSS = end.PeakRSS
+	if idle.Writes >= 0 && end.Writes >= 0 {
+		res.ReadCalls, res.WriteCalls = end.Reads-idle.Reads, end.Writes-idle.Writes
+	} else {
+		res.ReadCalls, res.WriteCalls = -1, -1
+	}
 	d := coll.snapshot()
 	res.Expected = e.opts.Watches * (e.opts.Results + 1)
 	res.Missing, res.Dups, res.Other, res.Events = d.Missing, d.Dups, d.Other, d.Events
