@@ -14,16 +14,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
-
-	"github.com/tlbridge/tlbridge/internal/pacing"
 )
-
-// writePacing is the shortest interval between two writes of the NATS
-// connection to its socket while it is busy: nats.go writes whenever its
-// flusher wakes, which under load is once or twice a message (about 7,500
-// write system calls a second at 5,000 events a second). It delays a
-// message by at most this much, and none on a connection that was quiet.
-const writePacing = time.Millisecond
 
 // NATSConfig says how to reach NATS. Zero values mean the documented
 // defaults; credentials are optional and at most one kind may be given
@@ -88,11 +79,6 @@ func ConnectOptions(cfg NATSConfig, logger *zap.Logger) ([]nats.Option, error) {
 		// Without it, the same auth error twice in a row (an expired JWT, a
 		// credential being rotated) closes the connection for good.
 		nats.IgnoreAuthErrorAbort(),
-		nats.SetCustomDialer(&pacing.Dialer{
-			Dialer:  net.Dialer{Timeout: nats.DefaultTimeout},
-			Every:   writePacing,
-			Timeout: nats.DefaultFlusherTimeout,
-		}),
 	}
 	if cfg.ReconnectWait > 0 {
 		opts = append(opts, nats.ReconnectWait(cfg.ReconnectWait))

@@ -1,13 +1,9 @@
 package dialguard
 
 import (
-	"context"
-	"net"
 	"net/http"
 	"sync"
 	"time"
-
-	"github.com/tlbridge/tlbridge/internal/pacing"
 )
 
 // HTTP/2 receive windows of StreamTransport. net/http's defaults (4 MiB per
@@ -86,7 +82,7 @@ func (g *Guard) shared(use string, h2 *http.HTTP2Config) *http.Transport {
 	}
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.Proxy = nil
-	t.DialContext = pacedDial(g.Dialer())
+	t.DialContext = g.Dialer().DialContext
 	t.DialTLSContext = nil
 	t.HTTP2 = h2
 	if transports.m == nil {
@@ -94,27 +90,6 @@ func (g *Guard) shared(use string, h2 *http.HTTP2Config) *http.Transport {
 	}
 	transports.m[k] = t
 	return t
-}
-
-// Write pacing of the connections upstream (see package pacing). Over
-// HTTP/2 a connection is written for every 4 KiB its streams read, to give
-// flow-control window back, in a system call and a TLS record of its own:
-// 5 % of the bridge's CPU when its streams were read as fast as they came.
-// Paced, a busy connection writes once a millisecond at most; requests on
-// a quiet one go out at once.
-const (
-	writePacing  = time.Millisecond
-	writeTimeout = 30 * time.Second
-)
-
-func pacedDial(d *net.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := d.DialContext(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		return pacing.New(c, writePacing, writeTimeout, nil), nil
-	}
 }
 
 // CloseIdleConnections closes the idle connections of every Transport
