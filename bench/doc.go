@@ -3,7 +3,8 @@
 // embedded NATS server with JetStream on file storage, the bridge as a
 // separate process, and a JetStream subscriber, then reports delivery
 // latency from the upstream write to the subscriber, throughput, and the
-// bridge process's CPU, memory and goroutines read from outside.
+// bridge process's CPU, system calls, memory and goroutines read from
+// outside.
 //
 // In the same run it measures two references fed by the same load source:
 // a raw relay that publishes every update-stream frame unparsed (the
