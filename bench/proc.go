@@ -44,17 +44,17 @@ func readProc(pid int) (procSample, error) {
 		return s, err
 	}
 	s.Reads, s.Writes = -1, -1
-	if io, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid)); err == nil {
-		s.Reads, s.Writes, err = parseIOCalls(string(io))
+	if text, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid)); err == nil {
+		s.Reads, s.Writes, err = parseIOCalls(string(text))
 		return s, err
 	}
 	return s, nil
 }
 
 // parseIOCalls returns the syscr and syscw counts of /proc/<pid>/io.
-func parseIOCalls(io string) (reads, writes int64, err error) {
+func parseIOCalls(text string) (reads, writes int64, err error) {
 	reads, writes = -1, -1
-	for line := range strings.Lines(io) {
+	for line := range strings.Lines(text) {
 		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
 		n, perr := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 		switch {
